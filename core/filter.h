@@ -1,0 +1,151 @@
+// filter: the contract between the session and every screening test, built-in
+// or plugin. A filter reports what it found; the session decides what that
+// means under the entry's action (ignore/enforce/drop) and what the client sees.
+//
+// Lifetimes: a FilterConfigFactory is registered once per process; it builds a
+// FilterFactory from a validated config (errors surface there, never mid-
+// connection); the FilterFactory creates one Filter per session. Hooks run on
+// the session's worker thread and must never block.
+#pragma once
+
+#include <chrono>
+#include <cstdarg>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/ip_address.h"
+
+namespace google::protobuf {
+class Descriptor;
+class Message;
+}  // namespace google::protobuf
+
+namespace mxs {
+
+// What a failure means (postscreen's *_action settings).
+enum class Action : uint8_t { kIgnore, kEnforce, kDrop };
+const char* ActionName(Action a);
+
+// What a filter found in one hook.
+struct Verdict {
+  enum class Kind : uint8_t {
+    kContinue,     // no opinion (yet); a CIDR table's "dunno"
+    kPass,         // this test passed
+    kFail,         // this test failed: `reply` (and `drop_reply`) say what to answer
+    kAllow,        // permanent allowlist: hand off now, skip every other test
+    kDeny,         // permanent denylist: a failure under the entry's action
+    kAllowOthers,  // every other pending test passes with this entry's TTL (DNSWL)
+    kPending,      // the answer comes later through SessionCallbacks::Resume
+  };
+  Kind kind = Kind::kContinue;
+  // Reply text without the code, e.g. "5.3.2 Service currently unavailable":
+  // "550 " is put before it for enforce (on RCPT), "521 " for drop.
+  std::string reply;
+  // A different text for drop, when the test has one (non-SMTP command).
+  std::string drop_reply;
+
+  static Verdict Continue() { return {}; }
+  static Verdict Pass() { return {Kind::kPass, {}, {}}; }
+  static Verdict Pending() { return {Kind::kPending, {}, {}}; }
+  static Verdict Allow() { return {Kind::kAllow, {}, {}}; }
+  static Verdict Fail(std::string reply, std::string drop_reply = {}) {
+    return {Kind::kFail, std::move(reply), std::move(drop_reply)};
+  }
+  static Verdict Deny(std::string reply) { return {Kind::kDeny, std::move(reply), {}}; }
+};
+
+// One SMTP command as the engine parsed it.
+struct SmtpCommand {
+  std::string_view verb;      // as the client wrote it
+  std::string_view argument;  // the rest of the line
+  std::string_view line;      // the whole line without its ending
+  bool more_input_queued = false;  // the client sent more before our reply
+};
+
+// What a filter sees of its session and may do to it.
+class SessionCallbacks {
+ public:
+  virtual ~SessionCallbacks() = default;
+  virtual const Endpoint& client() const = 0;
+  virtual const Endpoint& server() const = 0;
+  // "[addr]:port", as every log line writes the client.
+  virtual const char* client_tag() const = 0;
+  // Logs one line under the listener's program name (printf format).
+  virtual void Log(const char* fmt, ...) __attribute__((format(printf, 2, 3))) = 0;
+  // Respectful logging: "ALLOWLISTED"/"DENYLISTED" or the older words.
+  virtual bool respectful_logging() const = 0;
+  // Delivers the verdict of a hook that returned kPending. Must not be called
+  // from inside the hook that returned it.
+  virtual void Resume(const void* filter, Verdict verdict) = 0;
+};
+
+// Per-session state of one filter; override only the hooks you use.
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  // The client address is final (after any PROXY header).
+  virtual Verdict OnConnect(SessionCallbacks&) { return Verdict::Continue(); }
+  // The teaser has been sent (or not, without one); the greet wait runs.
+  virtual Verdict OnBeforeGreeting(SessionCallbacks&) { return Verdict::Continue(); }
+  // The greet wait ended with the client silent.
+  virtual Verdict OnGreetWaitEnd(SessionCallbacks&) { return Verdict::Continue(); }
+  // The client sent bytes during the greet wait.
+  virtual Verdict OnEarlyInput(SessionCallbacks&, std::string_view, double /*delay*/) {
+    return Verdict::Continue();
+  }
+  // One SMTP command in the built-in engine.
+  virtual Verdict OnCommand(SessionCallbacks&, const SmtpCommand&) { return Verdict::Continue(); }
+  // One raw line in the engine, with its ending ("\r\n", "\n").
+  virtual Verdict OnLine(SessionCallbacks&, std::string_view, std::string_view /*ending*/) {
+    return Verdict::Continue();
+  }
+  // The session ends (handed off, rejected or hung up).
+  virtual void OnSessionEnd(SessionCallbacks&) {}
+};
+
+// What the session needs to know about a filter before running it.
+struct FilterTraits {
+  // The pass is remembered with a TTL (PASS OLD needs all cached passes);
+  // false means the filter is judged on every connection (access list).
+  bool cached = false;
+  // Needs the after-greeting SMTP engine to reach a verdict (deep tests).
+  bool needs_engine = false;
+  // Runs in the greet wait and wants the "220-" teaser sent first (pregreet).
+  bool wants_teaser = false;
+};
+
+// Built once per config; creates a Filter for every session.
+class FilterFactory {
+ public:
+  virtual ~FilterFactory() = default;
+  virtual FilterTraits traits() const = 0;
+  // A stateless filter may hand every session the same shared instance.
+  virtual std::shared_ptr<Filter> Create() const = 0;
+};
+
+// What a filter's config is checked against while a config is built.
+class BuildContext {
+ public:
+  virtual ~BuildContext() = default;
+  // The field path of the filter's typed_config, for ConfigError.
+  virtual const std::string& path() const = 0;
+  // Resolves a path in the config relative to the config file's folder.
+  virtual std::string ResolvePath(const std::string& path) const = 0;
+};
+
+// Registered once per filter type; turns a config message into a factory.
+class FilterConfigFactory {
+ public:
+  virtual ~FilterConfigFactory() = default;
+  virtual std::string_view name() const = 0;
+  virtual const google::protobuf::Descriptor* config_type() const = 0;
+  // The Postfix default action and pass TTL for an envelope that sets none.
+  virtual Action default_action() const = 0;
+  virtual std::chrono::seconds default_ttl() const = 0;
+  // Validates and builds; throws ConfigError (with ctx.path()) on bad config.
+  virtual std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& config,
+                                                     BuildContext& ctx) const = 0;
+};
+
+}  // namespace mxs

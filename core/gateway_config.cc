@@ -1,0 +1,288 @@
+// gateway_config: loading a config file and building it into the immutable
+// form the workers use, with every check in one pass.
+#include "core/gateway_config.h"
+
+#include <google/protobuf/any.pb.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/config_error.h"
+#include "core/filter_registry.h"
+#include "core/proto_yaml.h"
+
+namespace mxs {
+namespace {
+
+namespace pb = google::protobuf;
+using config::v1::Bootstrap;
+
+// A filter entry without "@type" takes the config type registered for its name.
+const pb::Descriptor* ResolveFilterConfigType(const pb::Message& parent) {
+  if (parent.GetDescriptor() != config::v1::FilterEntry::descriptor()) return nullptr;
+  const auto& entry = static_cast<const config::v1::FilterEntry&>(parent);
+  const FilterConfigFactory* f = FilterRegistry::Get().FindByName(entry.name());
+  return f ? f->config_type() : nullptr;
+}
+
+Seconds DurationField(const std::string& value, Seconds fallback, const std::string& path) {
+  if (value.empty()) return fallback;
+  auto d = ParseDuration(value);
+  if (!d) {
+    throw ConfigError(path, "bad time value \"" + value +
+                                "\" (a number with an optional unit s, m, h, d or w)");
+  }
+  return *d;
+}
+
+class FilterBuildContext : public BuildContext {
+ public:
+  FilterBuildContext(std::string path, std::string base_dir)
+      : path_(std::move(path)), base_dir_(std::move(base_dir)) {}
+  const std::string& path() const override { return path_; }
+  std::string ResolvePath(const std::string& p) const override {
+    if (p.empty() || p[0] == '/' || base_dir_.empty()) return p;
+    return base_dir_ + "/" + p;
+  }
+
+ private:
+  std::string path_;
+  std::string base_dir_;
+};
+
+LimitsConfig MergeLimits(LimitsConfig base, const config::v1::Limits& l) {
+  if (l.has_client_connection_count_limit()) {
+    base.client_connection_count_limit = l.client_connection_count_limit();
+  }
+  if (l.has_pre_queue_limit()) base.pre_queue_limit = l.pre_queue_limit();
+  if (l.has_post_queue_limit()) base.post_queue_limit = l.post_queue_limit();
+  if (l.has_relay_limit()) base.relay_limit = l.relay_limit();
+  return base;
+}
+
+void CheckLimits(const LimitsConfig& l, const std::string& path) {
+  if (l.client_connection_count_limit == 0) {
+    throw ConfigError(path + ".client_connection_count_limit", "must be at least 1");
+  }
+  if (l.pre_queue_limit == 0) throw ConfigError(path + ".pre_queue_limit", "must be at least 1");
+  if (l.post_queue_limit == 0) throw ConfigError(path + ".post_queue_limit", "must be at least 1");
+  if (l.relay_limit == 0) throw ConfigError(path + ".relay_limit", "must be at least 1");
+}
+
+HandoffConfig BuildHandoff(const config::v1::Handoff& h, const std::string& path) {
+  HandoffConfig out;
+  if (h.backends_size() == 0) {
+    throw ConfigError(path + ".backends", "at least one backend MTA (host:port) is required");
+  }
+  for (int i = 0; i < h.backends_size(); ++i) {
+    auto ep = ParseHostPort(h.backends(i));
+    if (!ep) {
+      throw ConfigError(path + ".backends[" + std::to_string(i) + "]",
+                        "expected an IP address and port (\"127.0.0.1:10025\", \"[::1]:10025\"), got \"" +
+                            h.backends(i) + "\"");
+    }
+    out.backends.push_back(*ep);
+  }
+  switch (h.proxy_protocol()) {
+    case config::v1::Handoff::V1: out.proxy = ProxyVersion::kV1; break;
+    case config::v1::Handoff::NONE: out.proxy = ProxyVersion::kNone; break;
+    default: out.proxy = ProxyVersion::kV2; break;
+  }
+  out.connect_timeout = DurationField(h.connect_timeout(), Seconds(5), path + ".connect_timeout");
+  if (out.connect_timeout.count() == 0) {
+    throw ConfigError(path + ".connect_timeout", "must be at least 1s");
+  }
+  out.failure_backoff = DurationField(h.failure_backoff(), Seconds(30), path + ".failure_backoff");
+  out.splice = h.has_splice() ? h.splice() : true;
+  return out;
+}
+
+EngineConfig BuildEngine(const config::v1::SmtpEngine& e, const std::string& path) {
+  EngineConfig out;
+  if (e.has_command_count_limit()) out.command_count_limit = e.command_count_limit();
+  out.command_time_limit =
+      DurationField(e.command_time_limit(), out.command_time_limit, path + ".command_time_limit");
+  if (e.has_line_length_limit()) out.line_length_limit = e.line_length_limit();
+  if (out.line_length_limit < 512) {
+    throw ConfigError(path + ".line_length_limit", "must be at least 512 (RFC 5321)");
+  }
+  if (e.has_helo_required()) out.helo_required = e.helo_required();
+  if (e.has_disable_vrfy()) out.disable_vrfy = e.disable_vrfy();
+  return out;
+}
+
+std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::string& path,
+                                   const std::string& base_dir) {
+  std::vector<ChainEntry> chain;
+  std::set<std::string> names;
+  for (int i = 0; i < l.filters_size(); ++i) {
+    const auto& fe = l.filters(i);
+    std::string fpath = path + ".filters[" + std::to_string(i) + "]";
+    const FilterConfigFactory* factory = nullptr;
+    std::string type_name;
+    if (fe.has_typed_config()) {
+      type_name = fe.typed_config().type_url().substr(fe.typed_config().type_url().rfind('/') + 1);
+      factory = FilterRegistry::Get().FindByType(type_name);
+    }
+    if (factory == nullptr) factory = FilterRegistry::Get().FindByName(fe.name());
+    if (factory == nullptr) {
+      std::string known;
+      for (const auto& n : FilterRegistry::Get().Names()) known += (known.empty() ? "" : ", ") + n;
+      throw ConfigError(fpath + ".name", "unknown filter \"" + fe.name() + "\" (known: " + known + ")");
+    }
+    if (!fe.name().empty() && fe.name() != factory->name() &&
+        FilterRegistry::Get().FindByName(fe.name()) != nullptr) {
+      throw ConfigError(fpath + ".typed_config", "config type " + type_name +
+                                                     " belongs to filter \"" +
+                                                     std::string(factory->name()) + "\", not \"" +
+                                                     fe.name() + "\"");
+    }
+    ChainEntry entry;
+    entry.name = fe.name().empty() ? std::string(factory->name()) : fe.name();
+    if (!names.insert(entry.name).second) {
+      throw ConfigError(fpath + ".name", "filter \"" + entry.name + "\" appears twice in this chain");
+    }
+    switch (fe.action()) {
+      case config::v1::IGNORE: entry.action = Action::kIgnore; break;
+      case config::v1::ENFORCE: entry.action = Action::kEnforce; break;
+      case config::v1::DROP: entry.action = Action::kDrop; break;
+      default: entry.action = factory->default_action(); break;
+    }
+    entry.ttl = DurationField(fe.ttl(), factory->default_ttl(), fpath + ".ttl");
+    const pb::Message* proto =
+        pb::MessageFactory::generated_factory()->GetPrototype(factory->config_type());
+    std::unique_ptr<pb::Message> cfg(proto->New());
+    if (fe.has_typed_config() && !fe.typed_config().UnpackTo(cfg.get())) {
+      throw ConfigError(fpath + ".typed_config", "cannot decode as " + factory->config_type()->full_name());
+    }
+    FilterBuildContext ctx(fpath + ".typed_config", base_dir);
+    entry.factory = factory->Build(*cfg, ctx);
+    entry.traits = entry.factory->traits();
+    bool enabled = fe.has_enabled() ? fe.enabled() : true;
+    if (enabled) chain.push_back(std::move(entry));
+  }
+  return chain;
+}
+
+}  // namespace
+
+std::optional<Endpoint> ParseHostPort(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5) return std::nullopt;
+  unsigned long p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    p = p * 10 + (c - '0');
+  }
+  if (p > 65535) return std::nullopt;
+  if (host.empty()) host = "0.0.0.0";
+  auto ip = IpAddress::Parse(host);
+  if (!ip) return std::nullopt;
+  return Endpoint{*ip, static_cast<uint16_t>(p)};
+}
+
+Bootstrap LoadBootstrapFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("", "cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Bootstrap b;
+  ParseConfigText(ss.str(), &b, ResolveFilterConfigType);
+  return b;
+}
+
+std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
+                                                        const std::string& base_dir) {
+  auto out = std::make_shared<GatewayConfig>();
+  out->source = b;
+  if (!b.hostname().empty()) {
+    out->hostname = b.hostname();
+  } else {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    out->hostname = buf[0] ? buf : "localhost";
+  }
+  out->workers = b.workers();
+  if (out->workers == 0) out->workers = std::max(1u, std::thread::hardware_concurrency());
+  if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
+  out->store_path = b.store().path();
+
+  const auto& lg = b.logging();
+  out->logging.sink = lg.sink() == config::v1::Logging::SINK_UNSPECIFIED ? config::v1::Logging::STDERR
+                                                                         : lg.sink();
+  out->logging.path = lg.path();
+  if (out->logging.sink == config::v1::Logging::FILE && lg.path().empty()) {
+    throw ConfigError("logging.path", "a log file is required with sink: file");
+  }
+  if (!lg.syslog_socket().empty()) out->logging.syslog_socket = lg.syslog_socket();
+  if (!lg.syslog_facility().empty()) {
+    static const std::pair<const char*, int> kFacilities[] = {
+        {"mail", 2}, {"daemon", 3}, {"user", 1}, {"local0", 16}, {"local1", 17},
+        {"local2", 18}, {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22},
+        {"local7", 23}};
+    int code = -1;
+    for (const auto& [name, c] : kFacilities) {
+      if (lg.syslog_facility() == name) code = c;
+    }
+    if (code < 0) {
+      throw ConfigError("logging.syslog_facility", "unknown facility \"" + lg.syslog_facility() + "\"");
+    }
+    out->logging.syslog_facility = code << 3;
+  }
+  out->logging.respectful_logging = lg.has_respectful_logging() ? lg.respectful_logging() : true;
+
+  LimitsConfig global = MergeLimits(LimitsConfig{}, b.limits());
+  CheckLimits(global, "limits");
+
+  if (b.listeners_size() == 0) throw ConfigError("listeners", "at least one listener is required");
+  std::set<std::string> names;
+  for (int i = 0; i < b.listeners_size(); ++i) {
+    const auto& l = b.listeners(i);
+    std::string path = "listeners[" + std::to_string(i) + "]";
+    auto lc = std::make_shared<ListenerConfig>();
+    lc->name = l.name().empty() ? "smtp" : l.name();
+    if (!names.insert(lc->name).second) {
+      throw ConfigError(path + ".name", "listener name \"" + lc->name + "\" is used twice");
+    }
+    auto addr = ParseHostPort(l.address());
+    if (!addr) {
+      throw ConfigError(path + ".address",
+                        "expected an IP address and port (\"127.0.0.1:25\", \"[::1]:25\"), got \"" +
+                            l.address() + "\"");
+    }
+    lc->address = *addr;
+    lc->hostname = out->hostname;
+    lc->respectful_logging = out->logging.respectful_logging;
+    lc->program_name = l.program_name().empty() ? "postfix/postscreen" : l.program_name();
+    lc->banner = l.banner().empty() ? out->hostname + " ESMTP Postfix" : l.banner();
+    lc->limits = MergeLimits(global, l.limits());
+    CheckLimits(lc->limits, path + ".limits");
+    lc->engine = BuildEngine(l.smtp(), path + ".smtp");
+    lc->handoff = BuildHandoff(l.handoff(), path + ".handoff");
+    lc->store_path = l.store().path().empty() ? out->store_path : l.store().path();
+    lc->chain = BuildChain(l, path, base_dir);
+    out->listeners.push_back(std::move(lc));
+  }
+  return out;
+}
+
+}  // namespace mxs

@@ -1,0 +1,99 @@
+// gateway_config: the built, immutable form of a Bootstrap. Building validates
+// everything (addresses, durations, every filter's config and tables) and
+// throws ConfigError with the field path; a running gateway only ever sees a
+// config that built. New sessions take the newest config; running sessions
+// keep theirs through shared_ptr.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/filter.h"
+#include "core/ip_address.h"
+#include "mxscreen/config/v1/bootstrap.pb.h"
+
+namespace mxs {
+
+// The config messages, under a short name.
+namespace config = ::mxscreen::config;
+
+struct ChainEntry {
+  std::string name;
+  std::shared_ptr<const FilterFactory> factory;
+  FilterTraits traits;
+  Action action = Action::kIgnore;
+  Seconds ttl{0};
+};
+
+enum class ProxyVersion : uint8_t { kNone, kV1, kV2 };
+
+struct HandoffConfig {
+  std::vector<Endpoint> backends;
+  ProxyVersion proxy = ProxyVersion::kV2;
+  Seconds connect_timeout{5};
+  Seconds failure_backoff{30};
+  bool splice = true;
+};
+
+struct LimitsConfig {
+  uint32_t client_connection_count_limit = 50;
+  uint32_t pre_queue_limit = 100;
+  uint32_t post_queue_limit = 100;
+  uint32_t relay_limit = 10000;
+};
+
+struct EngineConfig {
+  uint32_t command_count_limit = 20;
+  Seconds command_time_limit{300};
+  uint32_t line_length_limit = 2048;
+  bool helo_required = false;
+  bool disable_vrfy = false;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string hostname;  // the gateway's, copied so a session needs only this
+  bool respectful_logging = true;
+  Endpoint address;
+  std::string program_name;
+  std::string banner;
+  LimitsConfig limits;
+  EngineConfig engine;
+  HandoffConfig handoff;
+  std::string store_path;
+  // Enabled entries only, in configured order: a disabled test does not run
+  // and does not count against a client.
+  std::vector<ChainEntry> chain;
+};
+
+struct LoggingConfig {
+  config::v1::Logging::Sink sink = config::v1::Logging::STDERR;
+  std::string path;
+  std::string syslog_socket = "/dev/log";
+  int syslog_facility = 2 << 3;  // LOG_MAIL
+  bool respectful_logging = true;
+};
+
+struct GatewayConfig {
+  config::v1::Bootstrap source;  // as given, for config_dump
+  std::string hostname;
+  unsigned workers = 1;
+  std::string store_path;
+  LoggingConfig logging;
+  std::vector<std::shared_ptr<const ListenerConfig>> listeners;
+};
+
+// Reads a YAML or JSON file into a Bootstrap. Throws ConfigError.
+config::v1::Bootstrap LoadBootstrapFile(const std::string& path);
+
+// Validates and builds. Relative table paths resolve against base_dir.
+// Throws ConfigError naming the field.
+std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const config::v1::Bootstrap& bootstrap,
+                                                        const std::string& base_dir);
+
+// "127.0.0.1:25", "[::1]:25" -> Endpoint; nullopt when malformed.
+std::optional<Endpoint> ParseHostPort(const std::string& text);
+
+}  // namespace mxs

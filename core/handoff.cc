@@ -1,0 +1,311 @@
+// handoff: backend selection, the PROXY header, and the relay. Log lines
+// written here: the hand-off failure warning and its DISCONNECT.
+#include "core/handoff.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "core/proxy_header.h"
+#include "core/worker.h"
+
+namespace mxs {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+tcp::endpoint ToAsio(const Endpoint& e) {
+  return {asio::ip::make_address(e.address.ToString()), e.port};
+}
+
+// One direction of the relay: from `src` to `dst`, through a pipe with
+// splice(2) (no copy through user space) or through a buffer.
+class Pump {
+ public:
+  Pump(tcp::socket& src, tcp::socket& dst) : src_(src), dst_(dst) {}
+  ~Pump() {
+    if (pipe_[0] >= 0) close(pipe_[0]);
+    if (pipe_[1] >= 0) close(pipe_[1]);
+  }
+  bool UsePipe() {
+    if (pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+      pipe_[0] = pipe_[1] = -1;
+      return false;
+    }
+    return true;
+  }
+  bool spliced() const { return pipe_[0] >= 0; }
+
+  tcp::socket& src_;
+  tcp::socket& dst_;
+  int pipe_[2] = {-1, -1};
+  size_t in_pipe_ = 0;  // bytes in the pipe not yet written to dst
+  std::unique_ptr<std::array<char, 16384>> buffer_;
+  bool done_ = false;
+};
+
+class Relay : public std::enable_shared_from_this<Relay> {
+ public:
+  Relay(Worker& worker, std::shared_ptr<const ListenerConfig> config,
+        std::shared_ptr<ListenerState> state, HandoffRequest req)
+      : worker_(worker),
+        config_(std::move(config)),
+        state_(std::move(state)),
+        req_(std::move(req)),
+        backend_(worker.io()),
+        timer_(worker.io()),
+        up_(req_.client, backend_),
+        down_(backend_, req_.client) {}
+
+  ~Relay() {
+    if (in_post_queue_) state_->post_queue.fetch_sub(1);
+    if (relaying_) state_->relayed.fetch_sub(1);
+  }
+
+  void Start() {
+    if (state_->relayed.load() >= config_->limits.relay_limit ||
+        state_->post_queue.load() >= config_->limits.post_queue_limit) {
+      Log("NOQUEUE: reject: CONNECT from %s: all server ports busy", req_.client_tag.c_str());
+      Fail();
+      return;
+    }
+    state_->post_queue.fetch_add(1);
+    in_post_queue_ = true;
+    TryBackend(0, false);
+  }
+
+ private:
+  template <typename... Args>
+  void Log(const char* fmt, Args... args) {
+    worker_.logger().Logf(config_->program_name, fmt, args...);
+  }
+
+  // Tries backends from `index` on; on the first pass skips those in backoff,
+  // and when every one is in backoff tries them all anyway rather than refuse.
+  void TryBackend(size_t index, bool ignore_backoff) {
+    const auto& backends = config_->handoff.backends;
+    int64_t now = SteadyNowMs();
+    while (index < backends.size() && !ignore_backoff && state_->backends.Skipped(index, now)) {
+      failures_ += (failures_.empty() ? "" : ", ") + backends[index].ToString() + " (skipped after a failure)";
+      ++index;
+    }
+    if (index >= backends.size()) {
+      if (!ignore_backoff && !tried_any_) {
+        failures_.clear();
+        TryBackend(0, true);
+        return;
+      }
+      Log("warning: hand-off of %s failed: no backend reachable: %s", req_.client_tag.c_str(),
+          failures_.c_str());
+      Fail();
+      return;
+    }
+    tried_any_ = true;
+    error_code ec;
+    backend_.close(ec);
+    tcp::endpoint ep = ToAsio(backends[index]);
+    timer_.expires_after(config_->handoff.connect_timeout);
+    auto self = shared_from_this();
+    timer_.async_wait([self](const error_code& e) {
+      if (!e) {
+        self->timed_out_ = true;
+        error_code ignored;
+        self->backend_.cancel(ignored);
+        self->backend_.close(ignored);
+      }
+    });
+    timed_out_ = false;
+    backend_.async_connect(ep, [self, index, ignore_backoff](const error_code& e) {
+      self->timer_.cancel();
+      if (e) {
+        std::string why = self->timed_out_ ? "connect timeout" : e.message();
+        self->failures_ += (self->failures_.empty() ? "" : ", ") +
+                           self->config_->handoff.backends[index].ToString() + " (" + why + ")";
+        self->state_->backends.MarkFailed(
+            index, SteadyNowMs() + self->config_->handoff.failure_backoff.count() * 1000);
+        self->TryBackend(index + 1, ignore_backoff);
+        return;
+      }
+      self->state_->backends.MarkGood(index);
+      self->Connected();
+    });
+  }
+
+  void Fail() {
+    const char* reply = req_.teaser_sent ? "421 4.3.2 Service currently unavailable\r\n"
+                                         : "421 4.3.2 All server ports are busy\r\n";
+    auto self = shared_from_this();
+    asio::async_write(req_.client, asio::buffer(reply, std::strlen(reply)),
+                      [self](const error_code&, size_t) {
+                        self->Log("DISCONNECT %s", self->req_.client_tag.c_str());
+                        error_code ec;
+                        self->req_.client.close(ec);
+                      });
+  }
+
+  void Connected() {
+    state_->post_queue.fetch_sub(1);
+    in_post_queue_ = false;
+    state_->relayed.fetch_add(1);
+    relaying_ = true;
+    error_code ec;
+    backend_.set_option(tcp::no_delay(true), ec);
+    switch (config_->handoff.proxy) {
+      case ProxyVersion::kV2: head_ = ProxyV2Header(req_.client_endpoint, req_.server_endpoint); break;
+      case ProxyVersion::kV1: head_ = ProxyV1Header(req_.client_endpoint, req_.server_endpoint); break;
+      case ProxyVersion::kNone: break;
+    }
+    head_ += req_.pending;
+    req_.pending.clear();
+    req_.pending.shrink_to_fit();
+    auto self = shared_from_this();
+    if (head_.empty()) {
+      StartPumps();
+      return;
+    }
+    asio::async_write(backend_, asio::buffer(head_), [self](const error_code& e, size_t) {
+      self->head_.clear();
+      self->head_.shrink_to_fit();
+      if (e) {
+        self->Abort();
+        return;
+      }
+      self->StartPumps();
+    });
+  }
+
+  void StartPumps() {
+    error_code ec;
+    req_.client.non_blocking(true, ec);
+    backend_.non_blocking(true, ec);
+    for (Pump* p : {&up_, &down_}) {
+      if (!(config_->handoff.splice && p->UsePipe())) {
+        p->buffer_ = std::make_unique<std::array<char, 16384>>();
+      }
+      Pump_Read(p);
+    }
+  }
+
+  // Waits for the source to be readable, then moves what is there.
+  void Pump_Read(Pump* p) {
+    auto self = shared_from_this();
+    if (!p->spliced()) {
+      p->src_.async_read_some(asio::buffer(*p->buffer_), [self, p](const error_code& e, size_t n) {
+        if (e == asio::error::eof || (!e && n == 0)) {
+          self->SourceClosed(p);
+          return;
+        }
+        if (e) {
+          self->Abort();
+          return;
+        }
+        asio::async_write(p->dst_, asio::buffer(p->buffer_->data(), n),
+                          [self, p](const error_code& we, size_t) {
+                            if (we) {
+                              self->Abort();
+                              return;
+                            }
+                            self->Pump_Read(p);
+                          });
+      });
+      return;
+    }
+    p->src_.async_wait(tcp::socket::wait_read, [self, p](const error_code& e) {
+      if (e) {
+        if (e != asio::error::operation_aborted) self->Abort();
+        return;
+      }
+      ssize_t n = splice(p->src_.native_handle(), nullptr, p->pipe_[1], nullptr, 65536,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n == 0) {
+        self->SourceClosed(p);
+        return;
+      }
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+          self->Pump_Read(p);
+          return;
+        }
+        self->Abort();
+        return;
+      }
+      p->in_pipe_ += static_cast<size_t>(n);
+      self->Pump_Drain(p);
+    });
+  }
+
+  // Writes the pipe's bytes to the destination, waiting while it is full.
+  void Pump_Drain(Pump* p) {
+    while (p->in_pipe_ > 0) {
+      ssize_t n = splice(p->pipe_[0], nullptr, p->dst_.native_handle(), nullptr, p->in_pipe_,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        p->in_pipe_ -= static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        auto self = shared_from_this();
+        p->dst_.async_wait(tcp::socket::wait_write, [self, p](const error_code& e) {
+          if (e) {
+            if (e != asio::error::operation_aborted) self->Abort();
+            return;
+          }
+          self->Pump_Drain(p);
+        });
+        return;
+      }
+      Abort();
+      return;
+    }
+    Pump_Read(p);
+  }
+
+  // The source sent FIN: pass the half-close on; when both are done, close.
+  void SourceClosed(Pump* p) {
+    p->done_ = true;
+    error_code ec;
+    p->dst_.shutdown(tcp::socket::shutdown_send, ec);
+    if (up_.done_ && down_.done_) Abort();
+  }
+
+  void Abort() {
+    if (aborted_) return;
+    aborted_ = true;
+    error_code ec;
+    req_.client.close(ec);
+    backend_.close(ec);
+  }
+
+  Worker& worker_;
+  std::shared_ptr<const ListenerConfig> config_;
+  std::shared_ptr<ListenerState> state_;
+  HandoffRequest req_;
+  tcp::socket backend_;
+  asio::steady_timer timer_;
+  Pump up_;
+  Pump down_;
+  std::string head_;
+  std::string failures_;
+  bool tried_any_ = false;
+  bool timed_out_ = false;
+  bool in_post_queue_ = false;
+  bool relaying_ = false;
+  bool aborted_ = false;
+};
+
+}  // namespace
+
+void StartHandoff(Worker& worker, std::shared_ptr<const ListenerConfig> config,
+                  std::shared_ptr<ListenerState> state, HandoffRequest request) {
+  std::make_shared<Relay>(worker, std::move(config), std::move(state), std::move(request))->Start();
+}
+
+}  // namespace mxs

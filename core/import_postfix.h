@@ -1,0 +1,65 @@
+// import_postfix: `mxscreen import-postfix`: reads an existing Postfix setup
+// (main.cf, optionally master.cf and Zimbra zmprov lines) and prints the
+// equivalent mxscreen YAML. The core resolves parameters ($name references,
+// Postfix defaults, ${stress?...}); each filter translates its own parameters
+// through a PostfixImporter registered from its own folder, so this file names
+// no filter. Parameters nobody translates are warned about, never dropped.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mxs {
+
+struct ImportPostfixOptions {
+  std::string main_cf;
+  std::string master_cf;
+  std::string zmprov;
+  std::string backend = "127.0.0.1:10025";
+};
+
+// The resolved parameters of one postscreen service (main.cf with the
+// service's -o overrides applied), as a filter importer sees them.
+class PostfixParams {
+ public:
+  virtual ~PostfixParams() = default;
+  // The fully expanded value ($name references and ${stress?...} resolved for
+  // normal operation), or the Postfix default when not set.
+  virtual std::string Get(const std::string& name) const = 0;
+  // The value under stress (${stress?{x}:{y}} takes x).
+  virtual std::string GetStress(const std::string& name) const = 0;
+  // True when main.cf, master.cf or zmprov set it explicitly.
+  virtual bool IsSet(const std::string& name) const = 0;
+  // Marks a parameter as translated, so it is not warned about.
+  virtual void MarkUsed(const std::string& name) const = 0;
+  virtual void Warn(const std::string& message) const = 0;
+};
+
+// One filter's share of the import: appends the YAML of its filter entry
+// (indented as a list item under `filters:`), or nothing if the filter is not
+// in use. Registered with its parameters' Postfix defaults.
+struct PostfixImporter {
+  std::string filter_name;
+  int order;  // position in the chain (access list first)
+  std::map<std::string, std::string> defaults;
+  std::function<void(const PostfixParams&, std::string* yaml)> translate;
+};
+
+class PostfixImporterRegistry {
+ public:
+  static PostfixImporterRegistry& Get();
+  void Register(PostfixImporter importer);
+  const std::vector<PostfixImporter>& importers() const { return importers_; }
+
+ private:
+  std::vector<PostfixImporter> importers_;
+};
+
+int RunImportPostfix(const ImportPostfixOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace mxs

@@ -1,0 +1,79 @@
+// worker: acceptors and the event-loop thread.
+#include "core/worker.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "core/session.h"
+
+namespace mxs {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Worker::Worker(unsigned id, Logger& logger, const ListenerSource& source)
+    : id_(id), logger_(logger), source_(source) {}
+
+Worker::~Worker() {
+  Stop();
+  Join();
+}
+
+void Worker::Listen(size_t index, const Endpoint& address) {
+  auto a = std::make_unique<Acceptor>(Acceptor{index, tcp::acceptor(io_)});
+  tcp::endpoint ep(asio::ip::make_address(address.address.ToString()), address.port);
+  boost::system::error_code ec;
+  a->acceptor.open(ep.protocol(), ec);
+  if (!ec) a->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (setsockopt(a->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec.assign(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) a->acceptor.bind(ep, ec);
+  if (!ec) a->acceptor.listen(1024, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address.ToString() + ": " + ec.message());
+  acceptors_.push_back(std::move(a));
+}
+
+void Worker::Start() {
+  for (auto& a : acceptors_) Accept(a.get());
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::Accept(Acceptor* a) {
+  a->acceptor.async_accept([this, a](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !a->acceptor.is_open()) return;
+    if (!ec) {
+      auto session = std::make_shared<Session>(*this, source_.Current(a->index),
+                                               source_.State(a->index), std::move(socket));
+      session->Start();
+    } else if (ec == asio::error::no_descriptors) {
+      // Out of file descriptors: back off briefly instead of spinning.
+      logger_.Logf("mxscreen", "warning: accept: %s", ec.message().c_str());
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([this, a, timer](const boost::system::error_code&) { Accept(a); });
+      return;
+    }
+    Accept(a);
+  });
+}
+
+void Worker::Stop() {
+  asio::post(io_, [this] {
+    for (auto& a : acceptors_) {
+      boost::system::error_code ec;
+      a->acceptor.close(ec);
+    }
+    io_.stop();
+  });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace mxs
