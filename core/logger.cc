@@ -20,18 +20,21 @@ std::shared_ptr<Logger>& GlobalSlot() {
   return *slot;
 }
 
-// "Nov 22 01:35:39": formatted once a second per thread.
-const char* Timestamp() {
+// "Nov 02 01:35:39" as Postfix's maillog_file writes it (zero-padded day), or
+// "Nov  2 01:35:39" as RFC 3164 syslog wants it; formatted once a second per
+// thread.
+const char* Timestamp(bool syslog) {
   thread_local time_t cached_second = 0;
-  thread_local char cached[32];
+  thread_local char cached[2][32];
   time_t now = time(nullptr);
   if (now != cached_second) {
     struct tm tm;
     localtime_r(&now, &tm);
-    strftime(cached, sizeof cached, "%b %e %H:%M:%S", &tm);
+    strftime(cached[0], sizeof cached[0], "%b %d %H:%M:%S", &tm);
+    strftime(cached[1], sizeof cached[1], "%b %e %H:%M:%S", &tm);
     cached_second = now;
   }
-  return cached;
+  return cached[syslog ? 1 : 0];
 }
 
 }  // namespace
@@ -77,9 +80,9 @@ void Logger::Write(std::string_view program, std::string_view message) {
   if (config_.sink == config::v1::Logging::SYSLOG) {
     // RFC 3164: the syslog daemon adds the host name itself.
     n = std::snprintf(buf, sizeof buf, "<%d>%s %.*s[%d]: %.*s", config_.syslog_facility | 6,
-                      Timestamp(), prog_len, program.data(), pid_, msg_len, message.data());
+                      Timestamp(true), prog_len, program.data(), pid_, msg_len, message.data());
   } else {
-    n = std::snprintf(buf, sizeof buf, "%s %s %.*s[%d]: %.*s\n", Timestamp(), hostname_.c_str(),
+    n = std::snprintf(buf, sizeof buf, "%s %s %.*s[%d]: %.*s\n", Timestamp(false), hostname_.c_str(),
                       prog_len, program.data(), pid_, msg_len, message.data());
   }
   if (n < 0) return;

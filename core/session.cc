@@ -166,10 +166,12 @@ void Session::Resume(const void* filter, Verdict verdict) {
 // filters): decide between the engine and the hand-off.
 void Session::AfterEarlyTests() {
   bool engine_needed = !enforced_reply_.empty();
+  bool any_cached = false;
   bool all_passed = true;
   for (size_t i = 0; i < slots_.size(); ++i) {
     const ChainEntry& e = config_->chain[i];
     if (!e.traits.cached) continue;
+    any_cached = true;
     if (slots_[i].state != TestState::kPassed) all_passed = false;
     if (e.traits.needs_engine && slots_[i].state == TestState::kTodo) engine_needed = true;
   }
@@ -177,13 +179,10 @@ void Session::AfterEarlyTests() {
     StartEngine();
     return;
   }
-  if (all_passed) {
-    Log("PASS NEW %s", client_tag_);
-    HandOff();
-    return;
-  }
-  // A test failed under `ignore` (or never reached a verdict): the client
-  // is not rejected, and nothing is remembered for it.
+  // postscreen writes PASS NEW only when there were tests to pass: with every
+  // test disabled, a client is handed off after CONNECT alone. A failure under
+  // `ignore` is not acted on, but it is no pass either.
+  if (any_cached && all_passed) Log("PASS NEW %s", client_tag_);
   HandOff();
 }
 
