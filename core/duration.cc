@@ -21,12 +21,23 @@ std::optional<Seconds> ParseDuration(std::string_view text) {
   if (i < text.size()) {
     if (i + 1 != text.size()) return std::nullopt;
     switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 604800; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 604800;
+        break;
+      default:
+        return std::nullopt;
     }
   }
   return Seconds(value * unit);

@@ -57,9 +57,9 @@ struct Verdict {
 
 // One SMTP command as the engine parsed it.
 struct SmtpCommand {
-  std::string_view verb;      // as the client wrote it
-  std::string_view argument;  // the rest of the line
-  std::string_view line;      // the whole line without its ending
+  std::string_view verb;           // as the client wrote it
+  std::string_view argument;       // the rest of the line
+  std::string_view line;           // the whole line without its ending
   bool more_input_queued = false;  // the client sent more before our reply
 };
 

@@ -9,15 +9,19 @@ namespace mxs {
 
 const char* ActionName(Action a) {
   switch (a) {
-    case Action::kIgnore: return "ignore";
-    case Action::kEnforce: return "enforce";
-    case Action::kDrop: return "drop";
+    case Action::kIgnore:
+      return "ignore";
+    case Action::kEnforce:
+      return "enforce";
+    case Action::kDrop:
+      return "drop";
   }
   return "?";
 }
 
 FilterRegistry& FilterRegistry::Get() {
-  static FilterRegistry* registry = new FilterRegistry;  // never destroyed: used by static registrars
+  static FilterRegistry* registry =
+      new FilterRegistry;  // never destroyed: used by static registrars
   return *registry;
 }
 

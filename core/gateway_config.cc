@@ -34,8 +34,8 @@ Seconds DurationField(const std::string& value, Seconds fallback, const std::str
   if (value.empty()) return fallback;
   auto d = ParseDuration(value);
   if (!d) {
-    throw ConfigError(path, "bad time value \"" + value +
-                                "\" (a number with an optional unit s, m, h, d or w)");
+    throw ConfigError(
+        path, "bad time value \"" + value + "\" (a number with an optional unit s, m, h, d or w)");
   }
   return *d;
 }
@@ -82,16 +82,23 @@ HandoffConfig BuildHandoff(const config::v1::Handoff& h, const std::string& path
   for (int i = 0; i < h.backends_size(); ++i) {
     auto ep = ParseHostPort(h.backends(i));
     if (!ep) {
-      throw ConfigError(path + ".backends[" + std::to_string(i) + "]",
-                        "expected an IP address and port (\"127.0.0.1:10025\", \"[::1]:10025\"), got \"" +
-                            h.backends(i) + "\"");
+      throw ConfigError(
+          path + ".backends[" + std::to_string(i) + "]",
+          "expected an IP address and port (\"127.0.0.1:10025\", \"[::1]:10025\"), got \"" +
+              h.backends(i) + "\"");
     }
     out.backends.push_back(*ep);
   }
   switch (h.proxy_protocol()) {
-    case config::v1::Handoff::V1: out.proxy = ProxyVersion::kV1; break;
-    case config::v1::Handoff::NONE: out.proxy = ProxyVersion::kNone; break;
-    default: out.proxy = ProxyVersion::kV2; break;
+    case config::v1::Handoff::V1:
+      out.proxy = ProxyVersion::kV1;
+      break;
+    case config::v1::Handoff::NONE:
+      out.proxy = ProxyVersion::kNone;
+      break;
+    default:
+      out.proxy = ProxyVersion::kV2;
+      break;
   }
   out.connect_timeout = DurationField(h.connect_timeout(), Seconds(5), path + ".connect_timeout");
   if (out.connect_timeout.count() == 0) {
@@ -133,32 +140,42 @@ std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::str
     if (factory == nullptr) {
       std::string known;
       for (const auto& n : FilterRegistry::Get().Names()) known += (known.empty() ? "" : ", ") + n;
-      throw ConfigError(fpath + ".name", "unknown filter \"" + fe.name() + "\" (known: " + known + ")");
+      throw ConfigError(fpath + ".name",
+                        "unknown filter \"" + fe.name() + "\" (known: " + known + ")");
     }
     if (!fe.name().empty() && fe.name() != factory->name() &&
         FilterRegistry::Get().FindByName(fe.name()) != nullptr) {
-      throw ConfigError(fpath + ".typed_config", "config type " + type_name +
-                                                     " belongs to filter \"" +
-                                                     std::string(factory->name()) + "\", not \"" +
-                                                     fe.name() + "\"");
+      throw ConfigError(fpath + ".typed_config",
+                        "config type " + type_name + " belongs to filter \"" +
+                            std::string(factory->name()) + "\", not \"" + fe.name() + "\"");
     }
     ChainEntry entry;
     entry.name = fe.name().empty() ? std::string(factory->name()) : fe.name();
     if (!names.insert(entry.name).second) {
-      throw ConfigError(fpath + ".name", "filter \"" + entry.name + "\" appears twice in this chain");
+      throw ConfigError(fpath + ".name",
+                        "filter \"" + entry.name + "\" appears twice in this chain");
     }
     switch (fe.action()) {
-      case config::v1::IGNORE: entry.action = Action::kIgnore; break;
-      case config::v1::ENFORCE: entry.action = Action::kEnforce; break;
-      case config::v1::DROP: entry.action = Action::kDrop; break;
-      default: entry.action = factory->default_action(); break;
+      case config::v1::IGNORE:
+        entry.action = Action::kIgnore;
+        break;
+      case config::v1::ENFORCE:
+        entry.action = Action::kEnforce;
+        break;
+      case config::v1::DROP:
+        entry.action = Action::kDrop;
+        break;
+      default:
+        entry.action = factory->default_action();
+        break;
     }
     entry.ttl = DurationField(fe.ttl(), factory->default_ttl(), fpath + ".ttl");
     const pb::Message* proto =
         pb::MessageFactory::generated_factory()->GetPrototype(factory->config_type());
     std::unique_ptr<pb::Message> cfg(proto->New());
     if (fe.has_typed_config() && !fe.typed_config().UnpackTo(cfg.get())) {
-      throw ConfigError(fpath + ".typed_config", "cannot decode as " + factory->config_type()->full_name());
+      throw ConfigError(fpath + ".typed_config",
+                        "cannot decode as " + factory->config_type()->full_name());
     }
     FilterBuildContext ctx(fpath + ".typed_config", base_dir);
     entry.factory = factory->Build(*cfg, ctx);
@@ -227,8 +244,8 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   out->store_path = b.store().path();
 
   const auto& lg = b.logging();
-  out->logging.sink = lg.sink() == config::v1::Logging::SINK_UNSPECIFIED ? config::v1::Logging::STDERR
-                                                                         : lg.sink();
+  out->logging.sink =
+      lg.sink() == config::v1::Logging::SINK_UNSPECIFIED ? config::v1::Logging::STDERR : lg.sink();
   out->logging.path = lg.path();
   if (out->logging.sink == config::v1::Logging::FILE && lg.path().empty()) {
     throw ConfigError("logging.path", "a log file is required with sink: file");
@@ -236,15 +253,16 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   if (!lg.syslog_socket().empty()) out->logging.syslog_socket = lg.syslog_socket();
   if (!lg.syslog_facility().empty()) {
     static const std::pair<const char*, int> kFacilities[] = {
-        {"mail", 2}, {"daemon", 3}, {"user", 1}, {"local0", 16}, {"local1", 17},
-        {"local2", 18}, {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22},
-        {"local7", 23}};
+        {"mail", 2},    {"daemon", 3},  {"user", 1},    {"local0", 16},
+        {"local1", 17}, {"local2", 18}, {"local3", 19}, {"local4", 20},
+        {"local5", 21}, {"local6", 22}, {"local7", 23}};
     int code = -1;
     for (const auto& [name, c] : kFacilities) {
       if (lg.syslog_facility() == name) code = c;
     }
     if (code < 0) {
-      throw ConfigError("logging.syslog_facility", "unknown facility \"" + lg.syslog_facility() + "\"");
+      throw ConfigError("logging.syslog_facility",
+                        "unknown facility \"" + lg.syslog_facility() + "\"");
     }
     out->logging.syslog_facility = code << 3;
   }

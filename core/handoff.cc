@@ -2,11 +2,11 @@
 // written here: the hand-off failure warning and its DISCONNECT.
 #include "core/handoff.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <array>
 
@@ -93,7 +93,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
     const auto& backends = config_->handoff.backends;
     int64_t now = SteadyNowMs();
     while (index < backends.size() && !ignore_backoff && state_->backends.Skipped(index, now)) {
-      failures_ += (failures_.empty() ? "" : ", ") + backends[index].ToString() + " (skipped after a failure)";
+      failures_ += (failures_.empty() ? "" : ", ") + backends[index].ToString() +
+                   " (skipped after a failure)";
       ++index;
     }
     if (index >= backends.size()) {
@@ -158,9 +159,14 @@ class Relay : public std::enable_shared_from_this<Relay> {
     error_code ec;
     backend_.set_option(tcp::no_delay(true), ec);
     switch (config_->handoff.proxy) {
-      case ProxyVersion::kV2: head_ = ProxyV2Header(req_.client_endpoint, req_.server_endpoint); break;
-      case ProxyVersion::kV1: head_ = ProxyV1Header(req_.client_endpoint, req_.server_endpoint); break;
-      case ProxyVersion::kNone: break;
+      case ProxyVersion::kV2:
+        head_ = ProxyV2Header(req_.client_endpoint, req_.server_endpoint);
+        break;
+      case ProxyVersion::kV1:
+        head_ = ProxyV1Header(req_.client_endpoint, req_.server_endpoint);
+        break;
+      case ProxyVersion::kNone:
+        break;
     }
     head_ += req_.pending;
     req_.pending.clear();

@@ -102,8 +102,8 @@ std::optional<Cidr> Cidr::Parse(std::string_view text, std::string* error) {
   if (masked != ip->bytes()) {
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(ip->is_v4() ? AF_INET : AF_INET6, masked.data(), buf, sizeof buf);
-    *error = "non-null host address bits in \"" + std::string(text) + "\", perhaps use \"" +
-             buf + "/" + std::to_string(prefix) + "\" instead";
+    *error = "non-null host address bits in \"" + std::string(text) + "\", perhaps use \"" + buf +
+             "/" + std::to_string(prefix) + "\" instead";
     return std::nullopt;
   }
   Cidr out;

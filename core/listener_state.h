@@ -58,9 +58,9 @@ class BackendHealth {
 struct ListenerState {
   explicit ListenerState(size_t backend_count) : backends(backend_count) {}
   ClientCounts clients;
-  std::atomic<uint32_t> under_test{0};   // pre-queue: sessions being screened
-  std::atomic<uint32_t> post_queue{0};   // hand-offs still connecting to a backend
-  std::atomic<uint32_t> relayed{0};      // handed-off sessions being relayed
+  std::atomic<uint32_t> under_test{0};  // pre-queue: sessions being screened
+  std::atomic<uint32_t> post_queue{0};  // hand-offs still connecting to a backend
+  std::atomic<uint32_t> relayed{0};     // handed-off sessions being relayed
   BackendHealth backends;
 };
 

@@ -59,7 +59,8 @@ Logger::Logger(const LoggingConfig& config, std::string hostname)
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
       std::string why = strerror(errno);
       if (fd >= 0) close(fd);
-      throw std::runtime_error("cannot connect to syslog socket " + config_.syslog_socket + ": " + why);
+      throw std::runtime_error("cannot connect to syslog socket " + config_.syslog_socket + ": " +
+                               why);
     }
     fd_ = fd;
   } else {
@@ -82,8 +83,8 @@ void Logger::Write(std::string_view program, std::string_view message) {
     n = std::snprintf(buf, sizeof buf, "<%d>%s %.*s[%d]: %.*s", config_.syslog_facility | 6,
                       Timestamp(true), prog_len, program.data(), pid_, msg_len, message.data());
   } else {
-    n = std::snprintf(buf, sizeof buf, "%s %s %.*s[%d]: %.*s\n", Timestamp(false), hostname_.c_str(),
-                      prog_len, program.data(), pid_, msg_len, message.data());
+    n = std::snprintf(buf, sizeof buf, "%s %s %.*s[%d]: %.*s\n", Timestamp(false),
+                      hostname_.c_str(), prog_len, program.data(), pid_, msg_len, message.data());
   }
   if (n < 0) return;
   Emit(buf, std::min<size_t>(n, sizeof buf - 1));

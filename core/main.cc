@@ -84,16 +84,18 @@ int main(int argc, char** argv) {
   run->add_option("--config,-c", config_path, "config file (YAML or JSON)")->capture_default_str();
 
   auto* validate = app.add_subcommand("validate", "check a config file and print every error");
-  validate->add_option("--config,-c", config_path, "config file (YAML or JSON)")->capture_default_str();
+  validate->add_option("--config,-c", config_path, "config file (YAML or JSON)")
+      ->capture_default_str();
 
   mxs::ImportPostfixOptions import_opts;
-  auto* import = app.add_subcommand(
-      "import-postfix", "print the mxscreen YAML equivalent of a postscreen setup");
+  auto* import = app.add_subcommand("import-postfix",
+                                    "print the mxscreen YAML equivalent of a postscreen setup");
   import->add_option("--main-cf", import_opts.main_cf, "Postfix main.cf")->required();
   import->add_option("--master-cf", import_opts.master_cf, "Postfix master.cf");
   import->add_option("--zmprov", import_opts.zmprov, "Zimbra zmprov lines (zmprov mcf NAME VALUE)");
-  import->add_option("--backend", import_opts.backend,
-                     "HOST:PORT of the MTA that passing clients are handed to")
+  import
+      ->add_option("--backend", import_opts.backend,
+                   "HOST:PORT of the MTA that passing clients are handed to")
       ->capture_default_str();
 
   try {

@@ -6,12 +6,12 @@
 #include <google/protobuf/message.h>
 #include <yaml-cpp/yaml.h>
 
+#include <strings.h>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <memory>
 #include <set>
-#include <strings.h>
 
 #include "core/config_error.h"
 
@@ -26,11 +26,16 @@ std::string Join(const std::string& path, const std::string& key) {
 
 std::string NodeKind(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "\"" + n.Scalar() + "\"";
-    case YAML::NodeType::Null: return "null";
-    default: return "nothing";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "\"" + n.Scalar() + "\"";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "nothing";
   }
 }
 
@@ -177,9 +182,9 @@ void FillAny(const YAML::Node& node, pb::Any* any, const pb::Descriptor* fallbac
     type = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(name);
     if (type == nullptr) throw ConfigError(Join(path, "@type"), "unknown type \"" + url + "\"");
     if (fallback != nullptr && fallback != type) {
-      throw ConfigError(Join(path, "@type"),
-                        "\"" + name + "\" is not the config type of this filter (" +
-                            fallback->full_name() + ")");
+      throw ConfigError(
+          Join(path, "@type"),
+          "\"" + name + "\" is not the config type of this filter (" + fallback->full_name() + ")");
     }
     body.remove("@type");
   }
@@ -228,7 +233,8 @@ void YamlToMessage(const YAML::Node& node, pb::Message* out, const AnyTypeResolv
     }
     if (f->is_map()) throw ConfigError(field_path, "map fields are not supported");
     if (f->is_repeated()) {
-      if (!value.IsSequence()) throw ConfigError(field_path, "expected a list, got " + NodeKind(value));
+      if (!value.IsSequence())
+        throw ConfigError(field_path, "expected a list, got " + NodeKind(value));
       for (size_t i = 0; i < value.size(); ++i) {
         std::string item_path = field_path + "[" + std::to_string(i) + "]";
         if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {

@@ -100,7 +100,8 @@ void Server::Reload() {
     if (err.empty()) {
       logger_->Logf("mxscreen", "reloaded %s", config_path_.c_str());
     } else {
-      logger_->Logf("mxscreen", "warning: reload of %s refused: %s", config_path_.c_str(), err.c_str());
+      logger_->Logf("mxscreen", "warning: reload of %s refused: %s", config_path_.c_str(),
+                    err.c_str());
     }
   } catch (const ConfigError& e) {
     logger_->Logf("mxscreen", "warning: reload of %s refused, keeping the running config: %s",

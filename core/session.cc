@@ -332,8 +332,8 @@ void Session::HandOff() {
   ReleaseScreeningSlots();
   timer_.cancel();
   closed_ = true;
-  HandoffRequest req{std::move(socket_), client_, server_, std::move(in_), teaser_sent_,
-                     client_tag_};
+  HandoffRequest req{std::move(socket_), client_,      server_,
+                     std::move(in_),     teaser_sent_, client_tag_};
   StartHandoff(worker_, config_, state_, std::move(req));
 }
 

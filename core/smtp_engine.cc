@@ -36,10 +36,10 @@ struct CommandName {
 
 // The commands the engine knows; anything else is "UNIMPLEMENTED" in logs.
 constexpr CommandName kCommands[] = {
-    {"HELO", false}, {"EHLO", false}, {"MAIL", true}, {"RCPT", true}, {"DATA", true},
-    {"BDAT", true},  {"RSET", false}, {"NOOP", false}, {"VRFY", true}, {"ETRN", true},
-    {"QUIT", false}, {"STARTTLS", true}, {"HELP", true}, {"AUTH", true}, {"XCLIENT", true},
-    {"XFORWARD", true},
+    {"HELO", false}, {"EHLO", false}, {"MAIL", true},    {"RCPT", true},
+    {"DATA", true},  {"BDAT", true},  {"RSET", false},   {"NOOP", false},
+    {"VRFY", true},  {"ETRN", true},  {"QUIT", false},   {"STARTTLS", true},
+    {"HELP", true},  {"AUTH", true},  {"XCLIENT", true}, {"XFORWARD", true},
 };
 
 }  // namespace

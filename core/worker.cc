@@ -1,10 +1,10 @@
 // worker: acceptors and the event-loop thread.
 #include "core/worker.h"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/session.h"
 

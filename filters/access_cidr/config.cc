@@ -64,7 +64,8 @@ class ConfigFactory : public FilterConfigFactory {
           if (!t.path().empty()) {
             entries.emplace_back(CidrTable::Load(ctx.ResolvePath(t.path())));
           } else {
-            entries.emplace_back(CidrTable::Parse({t.lines().begin(), t.lines().end()}, "inline table"));
+            entries.emplace_back(
+                CidrTable::Parse({t.lines().begin(), t.lines().end()}, "inline table"));
           }
         } catch (const std::invalid_argument& err) {
           throw ConfigError(path + ".cidr", err.what());

@@ -83,12 +83,14 @@ TEST(GatewayConfig, JsonWorksToo) {
 }
 
 TEST(GatewayConfig, ErrorsNameTheField) {
-  EXPECT_EQ(ErrorOf("listeners:\n  - adress: 127.0.0.1:25\n"),
-            "listeners[0].adress: unknown field (known: name, address, program_name, banner, limits, "
-            "filters, handoff, store, smtp)");
-  EXPECT_EQ(ErrorOf("listeners:\n  - address: 127.0.0.1\n    handoff: { backends: [\"127.0.0.1:1\"] }\n"),
-            "listeners[0].address: expected an IP address and port (\"127.0.0.1:25\", \"[::1]:25\"), got "
-            "\"127.0.0.1\"");
+  EXPECT_EQ(
+      ErrorOf("listeners:\n  - adress: 127.0.0.1:25\n"),
+      "listeners[0].adress: unknown field (known: name, address, program_name, banner, limits, "
+      "filters, handoff, store, smtp)");
+  EXPECT_EQ(
+      ErrorOf("listeners:\n  - address: 127.0.0.1\n    handoff: { backends: [\"127.0.0.1:1\"] }\n"),
+      "listeners[0].address: expected an IP address and port (\"127.0.0.1:25\", \"[::1]:25\"), got "
+      "\"127.0.0.1\"");
   EXPECT_EQ(ErrorOf("listeners:\n  - address: 127.0.0.1:25\n"),
             "listeners[0].handoff.backends: at least one backend MTA (host:port) is required");
   EXPECT_EQ(ErrorOf("workers: many\n"), "workers: expected an integer, got \"many\"");
@@ -97,23 +99,28 @@ TEST(GatewayConfig, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf("listeners: []\n"), "listeners: at least one listener is required");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: greylist } ]\n"),
             "listeners[0].filters[0].name: unknown filter \"greylist\" (known: access_cidr)");
-  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, action: reject } ]\n"),
-            "listeners[0].filters[0].action: expected one of ignore, enforce, drop, got \"reject\"");
-  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, ttl: 1y } ]\n"),
-            "listeners[0].filters[0].ttl: bad time value \"1y\" (a number with an optional unit s, m, h, "
-            "d or w)");
+  EXPECT_EQ(
+      ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, action: reject } ]\n"),
+      "listeners[0].filters[0].action: expected one of ignore, enforce, drop, got \"reject\"");
+  EXPECT_EQ(
+      ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, ttl: 1y } ]\n"),
+      "listeners[0].filters[0].ttl: bad time value \"1y\" (a number with an optional unit s, m, h, "
+      "d or w)");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) +
                     "    filters: [ { name: access_cidr, typed_config: { mynets: [] } } ]\n"),
-            "listeners[0].filters[0].typed_config.mynets: unknown field (known: access_list, mynetworks)");
+            "listeners[0].filters[0].typed_config.mynets: unknown field (known: access_list, "
+            "mynetworks)");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) +
                     "    filters: [ { name: access_cidr, typed_config: { access_list: [ { "
                     "permit_mynetworks: true, cidr: { lines: [] } } ] } } ]\n"),
-            "listeners[0].filters[0].typed_config.access_list[0].cidr: only one of permit_mynetworks, cidr "
+            "listeners[0].filters[0].typed_config.access_list[0].cidr: only one of "
+            "permit_mynetworks, cidr "
             "may be set");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) +
                     "    filters: [ { name: access_cidr, typed_config: { \"@type\": "
                     "type.googleapis.com/mxscreen.config.v1.Store } } ]\n"),
-            "listeners[0].filters[0].typed_config.@type: \"mxscreen.config.v1.Store\" is not the config type "
+            "listeners[0].filters[0].typed_config.@type: \"mxscreen.config.v1.Store\" is not the "
+            "config type "
             "of this filter (mxscreen.filters.access_cidr.v1.AccessCidr)");
   EXPECT_EQ(ErrorOf("listeners: [ { address: 127.0.0.1:25\n"),
             "syntax error at line 2, column 1: end of map flow not found");

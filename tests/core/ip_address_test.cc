@@ -38,7 +38,8 @@ TEST(Cidr, MatchesV4AndV6) {
 TEST(Cidr, RefusesWithReason) {
   std::string error;
   EXPECT_FALSE(Cidr::Parse("192.0.2.1/24", &error));
-  EXPECT_EQ(error, "non-null host address bits in \"192.0.2.1/24\", perhaps use \"192.0.2.0/24\" instead");
+  EXPECT_EQ(error,
+            "non-null host address bits in \"192.0.2.1/24\", perhaps use \"192.0.2.0/24\" instead");
   EXPECT_FALSE(Cidr::Parse("192.0.2.0/33", &error));
   EXPECT_EQ(error, "prefix length 33 is longer than the address");
   EXPECT_FALSE(Cidr::Parse("example.com/24", &error));

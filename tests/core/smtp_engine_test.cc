@@ -40,9 +40,10 @@ class EngineTest : public ::testing::Test {
 
 TEST_F(EngineTest, HeloAndEhlo) {
   EXPECT_EQ(Say("HELO client.example"), "250 mx.example\r\n");
-  EXPECT_EQ(Say("EHLO client.example"),
-            "250-mx.example\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
-            "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+  EXPECT_EQ(
+      Say("EHLO client.example"),
+      "250-mx.example\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n"
+      "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
   EXPECT_EQ(Say("ehlo"), "501 Syntax: EHLO hostname\r\n");
 }
 

@@ -17,10 +17,10 @@ namespace {
 IpAddress Ip(const char* s) { return *IpAddress::Parse(s); }
 
 TEST(CidrTable, FirstMatchWinsV4AndV6) {
-  auto t = CidrTable::Parse({"# comment", "", "192.0.2.0/25 permit", "192.0.2.0/24 reject",
-                             "2001:db8::/32 REJECT", "[2001:db8:1::]/48 permit",
-                             "198.51.100.7 dunno"},
-                            "t");
+  auto t =
+      CidrTable::Parse({"# comment", "", "192.0.2.0/25 permit", "192.0.2.0/24 reject",
+                        "2001:db8::/32 REJECT", "[2001:db8:1::]/48 permit", "198.51.100.7 dunno"},
+                       "t");
   EXPECT_EQ(t.size(), 5u);
   EXPECT_EQ(t.Match(Ip("192.0.2.1")), TableAction::kPermit);
   EXPECT_EQ(t.Match(Ip("192.0.2.200")), TableAction::kReject);
@@ -46,11 +46,14 @@ TEST(CidrTable, ErrorsNameSourceAndLine) {
   EXPECT_EQ(error_of({"# x", "192.0.2.0/24 permit", "192.0.2.0/33 reject"}),
             "/etc/postfix/access.cidr, line 3: prefix length 33 is longer than the address");
   EXPECT_EQ(error_of({"192.0.2.0/24 allow"}),
-            "/etc/postfix/access.cidr, line 1: unknown action \"allow\" (expected permit, reject or dunno)");
-  EXPECT_EQ(error_of({"192.0.2.0/24"}),
-            "/etc/postfix/access.cidr, line 1: expected \"network/prefix action\", got \"192.0.2.0/24\"");
+            "/etc/postfix/access.cidr, line 1: unknown action \"allow\" (expected permit, reject "
+            "or dunno)");
+  EXPECT_EQ(
+      error_of({"192.0.2.0/24"}),
+      "/etc/postfix/access.cidr, line 1: expected \"network/prefix action\", got \"192.0.2.0/24\"");
   EXPECT_EQ(error_of({"192.0.2.1/24 reject"}),
-            "/etc/postfix/access.cidr, line 1: non-null host address bits in \"192.0.2.1/24\", perhaps use "
+            "/etc/postfix/access.cidr, line 1: non-null host address bits in \"192.0.2.1/24\", "
+            "perhaps use "
             "\"192.0.2.0/24\" instead");
 }
 
