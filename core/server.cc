@@ -2,6 +2,7 @@
 #include "core/server.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
@@ -29,7 +30,22 @@ Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logg
 
 Server::~Server() { Stop(); }
 
+// SO_REUSEPORT would let a second gateway (a stale one, say) share the port
+// silently and take half the connections. A plain bind first fails with
+// EADDRINUSE in that case, as Postfix's would.
+static void ProbeAddressFree(const Endpoint& address) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io);
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(address.address.ToString()), address.port);
+  boost::system::error_code ec;
+  probe.open(ep.protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(ep, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address.ToString() + ": " + ec.message());
+}
+
 void Server::Start() {
+  for (const auto& l : config_->listeners) ProbeAddressFree(l->address);
   for (unsigned w = 0; w < config_->workers; ++w) {
     auto worker = std::make_unique<Worker>(w, *logger_, *this);
     for (size_t i = 0; i < config_->listeners.size(); ++i) {

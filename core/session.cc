@@ -282,7 +282,11 @@ void Session::Send(std::string data, bool then_close) {
 // Writes what is pending; out_ stays untouched while a write uses it.
 void Session::FlushOutput() {
   if (pending_out_.empty()) {
-    if (close_after_write_) Close();
+    if (close_after_write_) {
+      Close();
+    } else if (handoff_after_write_) {
+      HandOff();
+    }
     return;
   }
   out_.swap(pending_out_);
@@ -327,6 +331,12 @@ void Session::ReleaseScreeningSlots() {
 }
 
 void Session::HandOff() {
+  if (writing_) {
+    // The socket moves to the relay: let the write that uses it (the teaser)
+    // finish first.
+    handoff_after_write_ = true;
+    return;
+  }
   // A relayed session no longer counts towards the screening limits:
   // postscreen forgets a client once smtpd has it.
   ReleaseScreeningSlots();

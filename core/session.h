@@ -87,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string pending_out_;     // replies queued behind it
   std::chrono::steady_clock::time_point started_;
   bool close_after_write_ = false;
+  bool handoff_after_write_ = false;
   bool client_counted_ = false;
   bool under_test_ = false;
   bool teaser_sent_ = false;
