@@ -97,7 +97,8 @@ void Session::ConnectPhase() {
     if (o == Outcome::kDropped) return;
   }
 
-  if (state_->under_test.load() >= limits.pre_queue_limit) {
+  // Postfix counts this client before comparing: a limit of N holds N-1.
+  if (state_->under_test.load() + 1 >= limits.pre_queue_limit) {
     Log("reject: connect from %s: all screening ports busy", client_tag_);
     ReplyAndClose("421 4.3.2 All screening ports are busy\r\n");
     return;
