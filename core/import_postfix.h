@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -40,9 +41,10 @@ class PostfixParams {
   virtual void Warn(const std::string& message) const = 0;
 };
 
-// One filter's share of the import: appends the YAML of its filter entry
-// (indented as a list item under `filters:`), or nothing if the filter is not
-// in use. Registered with its parameters' Postfix defaults.
+// One filter's share of the import: appends the YAML of its filter entry as
+// one list item starting at column 0 ("- name: x\n  typed_config:\n ...";
+// the core indents it under the listener's `filters:`), or nothing if the
+// filter is not in use. Registered with its parameters' Postfix defaults.
 struct PostfixImporter {
   std::string filter_name;
   int order;  // position in the chain (access list first)
@@ -60,6 +62,20 @@ class PostfixImporterRegistry {
   std::vector<PostfixImporter> importers_;
 };
 
+// Helpers for importers, so that every filter writes values the same way.
+// A YAML scalar, double-quoted unless it is plainly safe ("drop", "/a/b").
+std::string YamlScalar(const std::string& text);
+// A Postfix list ("a, b c" and "{...}" kept whole).
+std::vector<std::string> SplitPostfixList(const std::string& text);
+// A Postfix boolean ("yes"/"no", any case); nullopt when neither.
+std::optional<bool> PostfixBool(const std::string& text);
+// A Postfix time value ("30", "30s", "5m") as an mxscreen duration, the unit
+// made explicit ("30" with default unit 'd' -> "30d"); nullopt when malformed.
+std::optional<std::string> PostfixTime(const std::string& text, char default_unit);
+
+// Prints the YAML on `out` and one "warning: ..." line per unsupported or
+// approximated setting on `err`. Returns 0 (also with warnings), 1 when a
+// file cannot be read, 2 for bad usage or input that Postfix would refuse.
 int RunImportPostfix(const ImportPostfixOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace mxs
