@@ -34,6 +34,7 @@ struct Verdict {
     kPass,         // this test passed
     kFail,         // this test failed: `reply` (and `drop_reply`) say what to answer
     kAllow,        // permanent allowlist: hand off now, skip every other test
+                   // (connect hook only; elsewhere it counts as a pass)
     kDeny,         // permanent denylist: a failure under the entry's action
     kAllowOthers,  // every other pending test passes with this entry's TTL (DNSWL)
     kPending,      // the answer comes later through SessionCallbacks::Resume
@@ -44,15 +45,23 @@ struct Verdict {
   std::string reply;
   // A different text for drop, when the test has one (non-SMTP command).
   std::string drop_reply;
+  // kPass/kAllowOthers: the TTL of this pass when the filter knows it (DNS
+  // answers); zero takes the entry's configured TTL.
+  std::chrono::seconds ttl{0};
 
   static Verdict Continue() { return {}; }
-  static Verdict Pass() { return {Kind::kPass, {}, {}}; }
-  static Verdict Pending() { return {Kind::kPending, {}, {}}; }
-  static Verdict Allow() { return {Kind::kAllow, {}, {}}; }
-  static Verdict Fail(std::string reply, std::string drop_reply = {}) {
-    return {Kind::kFail, std::move(reply), std::move(drop_reply)};
+  static Verdict Pass(std::chrono::seconds ttl = std::chrono::seconds(0)) {
+    return {Kind::kPass, {}, {}, ttl};
   }
-  static Verdict Deny(std::string reply) { return {Kind::kDeny, std::move(reply), {}}; }
+  static Verdict AllowOthers(std::chrono::seconds ttl = std::chrono::seconds(0)) {
+    return {Kind::kAllowOthers, {}, {}, ttl};
+  }
+  static Verdict Pending() { return {Kind::kPending, {}, {}, {}}; }
+  static Verdict Allow() { return {Kind::kAllow, {}, {}, {}}; }
+  static Verdict Fail(std::string reply, std::string drop_reply = {}) {
+    return {Kind::kFail, std::move(reply), std::move(drop_reply), {}};
+  }
+  static Verdict Deny(std::string reply) { return {Kind::kDeny, std::move(reply), {}, {}}; }
 };
 
 // One SMTP command as the engine parsed it.
@@ -61,6 +70,7 @@ struct SmtpCommand {
   std::string_view argument;       // the rest of the line
   std::string_view line;           // the whole line without its ending
   bool more_input_queued = false;  // the client sent more before our reply
+  std::string_view queued;         // what it sent after this line (read, not yet answered)
 };
 
 // What a filter sees of its session and may do to it.
@@ -86,12 +96,15 @@ class Filter {
   virtual ~Filter() = default;
   // The client address is final (after any PROXY header).
   virtual Verdict OnConnect(SessionCallbacks&) { return Verdict::Continue(); }
-  // The teaser has been sent (or not, without one); the greet wait runs.
+  // The tests before the greeting start: the teaser (if any) is sent and the
+  // greet wait runs. Called only for tests not already passed (cache).
   virtual Verdict OnBeforeGreeting(SessionCallbacks&) { return Verdict::Continue(); }
-  // The greet wait ended with the client silent.
+  // The greet wait ended (the client stayed silent, or talked and the wait
+  // was cut short). Only for tests still undecided.
   virtual Verdict OnGreetWaitEnd(SessionCallbacks&) { return Verdict::Continue(); }
-  // The client sent bytes during the greet wait.
-  virtual Verdict OnEarlyInput(SessionCallbacks&, std::string_view, double /*delay*/) {
+  // The client sent `bytes` during the greet wait, `delay` seconds after it
+  // connected. Only for tests still undecided.
+  virtual Verdict OnEarlyInput(SessionCallbacks&, std::string_view /*bytes*/, double /*delay*/) {
     return Verdict::Continue();
   }
   // One SMTP command in the built-in engine.
@@ -113,6 +126,8 @@ struct FilterTraits {
   bool needs_engine = false;
   // Runs in the greet wait and wants the "220-" teaser sent first (pregreet).
   bool wants_teaser = false;
+  // The teaser text after "220-"; empty takes the listener's banner.
+  std::string teaser;
 };
 
 // Built once per config; creates a Filter for every session.

@@ -3,6 +3,7 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mxs {
@@ -49,6 +50,8 @@ const FilterConfigFactory* FilterRegistry::FindByType(std::string_view full_type
 std::vector<std::string> FilterRegistry::Names() const {
   std::vector<std::string> out;
   for (const auto& f : factories_) out.emplace_back(f->name());
+  // Registration order is link order; messages should not depend on it.
+  std::sort(out.begin(), out.end());
   return out;
 }
 

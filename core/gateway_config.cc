@@ -114,6 +114,11 @@ EngineConfig BuildEngine(const config::v1::SmtpEngine& e, const std::string& pat
   if (e.has_command_count_limit()) out.command_count_limit = e.command_count_limit();
   out.command_time_limit =
       DurationField(e.command_time_limit(), out.command_time_limit, path + ".command_time_limit");
+  out.command_time_limit_stress = DurationField(
+      e.command_time_limit_stress(), out.command_time_limit_stress, path + ".command_time_limit_stress");
+  if (out.command_time_limit.count() == 0 || out.command_time_limit_stress.count() == 0) {
+    throw ConfigError(path + ".command_time_limit", "must be at least 1s");
+  }
   if (e.has_line_length_limit()) out.line_length_limit = e.line_length_limit();
   if (out.line_length_limit < 512) {
     throw ConfigError(path + ".line_length_limit", "must be at least 512 (RFC 5321)");
@@ -296,7 +301,16 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
     CheckLimits(lc->limits, path + ".limits");
     lc->engine = BuildEngine(l.smtp(), path + ".smtp");
     lc->handoff = BuildHandoff(l.handoff(), path + ".handoff");
-    lc->store_path = l.store().path().empty() ? out->store_path : l.store().path();
+    lc->greet_wait = DurationField(l.greet_wait(), lc->greet_wait, path + ".greet_wait");
+    lc->greet_wait_stress =
+        DurationField(l.greet_wait_stress(), lc->greet_wait_stress, path + ".greet_wait_stress");
+    const config::v1::Store& store = l.store().path().empty() ? b.store() : l.store();
+    std::string store_path = l.store().path().empty() ? "store" : path + ".store";
+    lc->store_path = store.path();
+    lc->store_retention =
+        DurationField(store.retention_time(), lc->store_retention, store_path + ".retention_time");
+    lc->store_cleanup_interval = DurationField(store.cleanup_interval(), lc->store_cleanup_interval,
+                                               store_path + ".cleanup_interval");
     lc->chain = BuildChain(l, path, base_dir);
     out->listeners.push_back(std::move(lc));
   }

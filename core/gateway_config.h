@@ -47,6 +47,7 @@ struct LimitsConfig {
 struct EngineConfig {
   uint32_t command_count_limit = 20;
   Seconds command_time_limit{300};
+  Seconds command_time_limit_stress{10};
   uint32_t line_length_limit = 2048;
   bool helo_required = false;
   bool disable_vrfy = false;
@@ -62,7 +63,11 @@ struct ListenerConfig {
   LimitsConfig limits;
   EngineConfig engine;
   HandoffConfig handoff;
+  Seconds greet_wait{6};
+  Seconds greet_wait_stress{2};
   std::string store_path;
+  Seconds store_retention{7 * 86400};
+  Seconds store_cleanup_interval{12 * 3600};
   // Enabled entries only, in configured order: a disabled test does not run
   // and does not count against a client.
   std::vector<ChainEntry> chain;

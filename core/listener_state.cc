@@ -45,6 +45,21 @@ uint32_t ClientCounts::Count(const IpAddress& addr) {
   return it == s.counts.end() ? 0 : it->second;
 }
 
+int ListenerState::UpdateStress(uint32_t n, uint32_t limit) {
+  // postscreen's watermarks: hiwat 90% and lowat 70% of the pre-queue limit.
+  uint32_t hiwat = limit * 9 / 10;
+  uint32_t lowat = limit * 7 / 10;
+  bool on = stress.load(std::memory_order_relaxed);
+  if (!on && n >= hiwat) {
+    bool expected = false;
+    if (stress.compare_exchange_strong(expected, true)) return +1;
+  } else if (on && n <= lowat) {
+    bool expected = true;
+    if (stress.compare_exchange_strong(expected, false)) return -1;
+  }
+  return 0;
+}
+
 int64_t SteadyNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -55,8 +56,16 @@ class BackendHealth {
   std::vector<std::atomic<int64_t>> skip_until_ms_;
 };
 
+class VerdictStore;
+
 struct ListenerState {
   explicit ListenerState(size_t backend_count) : backends(backend_count) {}
+  // Stress mode (postscreen): on at 90% of the pre-queue limit, off at 70%.
+  // Returns +1 when it just turned on, -1 when it just turned off, else 0.
+  int UpdateStress(uint32_t under_test_now, uint32_t pre_queue_limit);
+  std::atomic<bool> stress{false};
+  // The listener's verdict store; null when the config names none.
+  std::shared_ptr<VerdictStore> store;
   ClientCounts clients;
   std::atomic<uint32_t> under_test{0};  // pre-queue: sessions being screened
   std::atomic<uint32_t> post_queue{0};  // hand-offs still connecting to a backend

@@ -11,6 +11,7 @@
 #include "core/import_postfix.h"
 #include "core/logger.h"
 #include "core/server.h"
+#include "core/verdict_cli.h"
 
 namespace {
 
@@ -98,6 +99,33 @@ int main(int argc, char** argv) {
                    "HOST:PORT of the MTA that passing clients are handed to")
       ->capture_default_str();
 
+  // ---- verdict get|delete|import: a stopped gateway's verdict store
+  // (core/verdict_cli.h).
+  mxs::VerdictCliOptions verdict_opts;
+  auto* verdict = app.add_subcommand(
+      "verdict", "read, remove or import verdict store records (the gateway must be stopped)");
+  verdict->require_subcommand(1);
+  for (const char* name : {"get", "delete"}) {
+    auto* sub = verdict->add_subcommand(
+        name, std::string(name) == "get" ? "print a client's passes and when they expire"
+                                         : "remove a client's record");
+    sub->add_option("ADDR", verdict_opts.address, "client IP address")->required();
+    sub->add_option("--config,-c", verdict_opts.config_path, "config file (YAML or JSON)")
+        ->capture_default_str();
+    sub->add_option("--listener", verdict_opts.listener, "whose store (default: the first listener)");
+    sub->final_callback([&verdict_opts, name] { verdict_opts.command = name; });
+  }
+  auto* verdict_import = verdict->add_subcommand(
+      "import", "import a postscreen cache dump (postmap -s btree:PATH)");
+  verdict_import->add_option("--from-postmap", verdict_opts.from_postmap, "the dump (- for stdin)")
+      ->required();
+  verdict_import->add_option("--config,-c", verdict_opts.config_path, "config file (YAML or JSON)")
+      ->capture_default_str();
+  verdict_import->add_option("--listener", verdict_opts.listener,
+                             "whose store (default: the first listener)");
+  verdict_import->final_callback([&verdict_opts] { verdict_opts.command = "import"; });
+  // ---- end verdict
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,5 +135,6 @@ int main(int argc, char** argv) {
   if (*run) return Run(config_path);
   if (*validate) return Validate(config_path);
   if (*import) return mxs::RunImportPostfix(import_opts, std::cout, std::cerr);
+  if (*verdict) return mxs::RunVerdictCommand(verdict_opts, std::cout, std::cerr);
   return 2;
 }

@@ -7,7 +7,10 @@
 
 #include <csignal>
 
+#include <map>
+
 #include "core/config_error.h"
+#include "core/verdict_store.h"
 
 namespace mxs {
 
@@ -46,6 +49,22 @@ static void ProbeAddressFree(const Endpoint& address) {
 
 void Server::Start() {
   for (const auto& l : config_->listeners) ProbeAddressFree(l->address);
+  // One RocksDB per distinct path (RocksDB allows one writer per directory);
+  // listeners naming the same path share it.
+  std::map<std::string, std::shared_ptr<VerdictStore>> stores;
+  for (size_t i = 0; i < config_->listeners.size(); ++i) {
+    const auto& l = *config_->listeners[i];
+    if (l.store_path.empty()) continue;
+    auto& store = stores[l.store_path];
+    if (!store) {
+      VerdictStoreOptions options;
+      options.path = l.store_path;
+      options.retention_time = l.store_retention;
+      options.cleanup_interval = l.store_cleanup_interval;
+      store = OpenVerdictStore(options, logger_.get());
+    }
+    states_[i]->store = store;
+  }
   for (unsigned w = 0; w < config_->workers; ++w) {
     auto worker = std::make_unique<Worker>(w, *logger_, *this);
     for (size_t i = 0; i < config_->listeners.size(); ++i) {
@@ -100,8 +119,13 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
     if (a.address.ToString() != b.address.ToString() || a.name != b.name) {
       return "listener " + b.name + " changed its name or address; restart to apply";
     }
+    if (a.store_path != b.store_path) {
+      return "listener " + b.name + " changed its verdict store; restart to apply";
+    }
     if (a.handoff.backends.size() != b.handoff.backends.size()) {
-      states_[i] = std::make_shared<ListenerState>(a.handoff.backends.size());
+      auto fresh = std::make_shared<ListenerState>(a.handoff.backends.size());
+      fresh->store = states_[i]->store;
+      states_[i] = fresh;
     }
   }
   config_ = std::move(next);

@@ -1,14 +1,17 @@
 // session: the connection flow of spec section 1 and the verdict/action logic
-// of section 6. Every log line a session writes comes from here, from the
-// engine (smtp_engine.cc), from the hand-off (handoff.cc) or from a filter.
+// of sections 3, 5 and 6. Every log line a session writes comes from here,
+// from the engine (smtp_engine.cc), from the hand-off (handoff.cc) or from a
+// filter; docs/design.md lists them in order.
 #include "core/session.h"
 
 #include <boost/asio/write.hpp>
 
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 
 #include "core/handoff.h"
+#include "core/verdict_store.h"
 #include "core/worker.h"
 
 namespace mxs {
@@ -25,15 +28,15 @@ Session::Session(Worker& worker, std::shared_ptr<const ListenerConfig> config,
       timer_(worker.io()),
       started_(std::chrono::steady_clock::now()) {}
 
-double Session::SecondsSinceConnect() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-}
-
 Session::~Session() {
   ReleaseScreeningSlots();
   for (auto& s : slots_) {
     if (s.filter) s.filter->OnSessionEnd(*this);
   }
+}
+
+double Session::SecondsSinceConnect() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
 
 void Session::Log(const char* fmt, ...) {
@@ -63,8 +66,13 @@ void Session::Start() {
   if (!peer_ip || !local_ip) return;
   client_ = {*peer_ip, port_of(peer)};
   server_ = {*local_ip, port_of(local)};
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
   ConnectPhase();
 }
+
+// ---------------------------------------------------------------------------
+// Connect phase: limits, connect hooks (access list), the verdict cache.
 
 void Session::ConnectPhase() {
   std::snprintf(client_tag_, sizeof client_tag_, "[%s]:%u", client_.address.ToString().c_str(),
@@ -85,7 +93,10 @@ void Session::ConnectPhase() {
   }
 
   slots_.resize(config_->chain.size());
-  for (size_t i = 0; i < slots_.size(); ++i) slots_[i].filter = config_->chain[i].factory->Create();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].filter = config_->chain[i].factory->Create();
+    slots_[i].ttl = config_->chain[i].ttl;
+  }
 
   // Connect hooks run in chain order; the first allow or drop ends the phase.
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -97,49 +108,108 @@ void Session::ConnectPhase() {
     if (o == Outcome::kDropped) return;
   }
 
+  if (ApplyCachedPasses() && enforced_reply_.empty()) {
+    Log("PASS OLD %s", client_tag_);
+    HandOff();
+    return;
+  }
+
   // Postfix counts this client before comparing: a limit of N holds N-1.
-  if (state_->under_test.load() + 1 >= limits.pre_queue_limit) {
+  uint32_t under_test = state_->under_test.load();
+  if (under_test + 1 >= limits.pre_queue_limit) {
     Log("reject: connect from %s: all screening ports busy", client_tag_);
     ReplyAndClose("421 4.3.2 All screening ports are busy\r\n");
     return;
   }
-  state_->under_test.fetch_add(1);
+  under_test = state_->under_test.fetch_add(1) + 1;
   under_test_ = true;
-  AfterEarlyTests();
+  if (state_->UpdateStress(under_test, limits.pre_queue_limit) > 0) {
+    Log("entering STRESS mode with %u connections", under_test);
+  }
+  StartEarlyTests();
 }
+
+bool Session::ApplyCachedPasses() {
+  bool any_cached = false;
+  for (const auto& e : config_->chain) any_cached |= e.traits.cached;
+  if (!any_cached || !state_->store) return false;
+  auto record = state_->store->Lookup(client_.address);
+  if (!record) return false;
+  int64_t now = time(nullptr);
+  bool all = true;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const ChainEntry& e = config_->chain[i];
+    if (!e.traits.cached) continue;
+    if (slots_[i].state == TestState::kTodo && record->ExpiryOf(e.name) > now) {
+      slots_[i].state = TestState::kPassed;
+      slots_[i].from_cache = true;
+    } else {
+      all = false;
+    }
+  }
+  return all;
+}
+
+// ---------------------------------------------------------------------------
+// Verdicts: the only place where an action gets its meaning.
 
 Session::Outcome Session::Apply(size_t i, Verdict v) {
   const ChainEntry& entry = config_->chain[i];
+  Slot& slot = slots_[i];
+  if (slot.state == TestState::kFailed) {
+    // A failed test is skipped for the rest of the session (postscreen).
+    return Outcome::kGoOn;
+  }
   switch (v.kind) {
     case Verdict::Kind::kContinue:
       return Outcome::kGoOn;
     case Verdict::Kind::kPending:
-      slots_[i].state = TestState::kPending;
+      slot.state = TestState::kPending;
       return Outcome::kGoOn;
     case Verdict::Kind::kPass:
-      PassTest(i);
+      PassTest(i, v.ttl.count() > 0 ? v.ttl : slot.ttl);
       return Outcome::kGoOn;
     case Verdict::Kind::kAllow:
-      return Outcome::kAllow;
-    case Verdict::Kind::kAllowOthers:
-      PassTest(i);
+      if (phase_ == Phase::kConnect) return Outcome::kAllow;
+      PassTest(i, slot.ttl);
+      return Outcome::kGoOn;
+    case Verdict::Kind::kAllowOthers: {
+      Seconds ttl = v.ttl.count() > 0 ? v.ttl : slot.ttl;
+      PassTest(i, ttl);
       for (size_t j = 0; j < slots_.size(); ++j) {
-        if (j != i && config_->chain[j].traits.cached && slots_[j].state != TestState::kFailed) {
-          PassTest(j);
+        if (j != i && config_->chain[j].traits.cached && slots_[j].state != TestState::kFailed &&
+            slots_[j].state != TestState::kPassed) {
+          PassTest(j, ttl);
         }
       }
       return Outcome::kGoOn;
+    }
     case Verdict::Kind::kFail:
     case Verdict::Kind::kDeny:
-      FailTest(i);
       switch (entry.action) {
         case Action::kIgnore:
-          // Logged by the filter; not acted on, and the test repeats next time.
+          // Logged by the filter and not acted on. A test before the greeting
+          // repeats next time; a deep test would keep a good client in the
+          // engine forever, so, as postscreen does, it counts as passed until
+          // the shortest TTL of the chain runs out.
+          if (entry.traits.needs_engine) {
+            Seconds shortest = slot.ttl;
+            for (const auto& e : config_->chain) {
+              if (e.traits.cached && e.ttl < shortest) shortest = e.ttl;
+            }
+            PassTest(i, shortest);
+          } else {
+            FailTest(i);
+          }
           return Outcome::kGoOn;
         case Action::kEnforce:
+          FailTest(i);
+          failed_hard_ = true;
           enforced_reply_ = "550 " + v.reply;
           return Outcome::kGoOn;
         case Action::kDrop:
+          FailTest(i);
+          failed_hard_ = true;
           ReplyAndClose("521 " + (v.drop_reply.empty() ? v.reply : v.drop_reply) + "\r\n");
           return Outcome::kDropped;
       }
@@ -147,93 +217,221 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
   return Outcome::kGoOn;
 }
 
-void Session::PassTest(size_t i) {
-  if (slots_[i].state != TestState::kFailed) slots_[i].state = TestState::kPassed;
+void Session::PassTest(size_t i, Seconds ttl) {
+  if (slots_[i].state == TestState::kFailed) return;
+  slots_[i].state = TestState::kPassed;
+  slots_[i].ttl = ttl;
 }
 
-void Session::FailTest(size_t i) { slots_[i].state = TestState::kFailed; }
+void Session::FailTest(size_t i) {
+  slots_[i].state = TestState::kFailed;
+  slots_[i].from_cache = false;
+}
 
 void Session::Resume(const void* filter, Verdict verdict) {
+  if (closed_) return;
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (slots_[i].filter.get() != filter || slots_[i].state != TestState::kPending) continue;
     slots_[i].state = TestState::kTodo;
-    Outcome o = Apply(i, std::move(verdict));
-    if (o == Outcome::kAllow) HandOff();
+    if (Apply(i, std::move(verdict)) == Outcome::kDropped) return;
+    if (phase_ == Phase::kEarly && !EarlyTestsUndecided()) EndGreetWait();
     return;
   }
 }
 
-// The tests before the greeting are done (none exist without the screening
-// filters): decide between the engine and the hand-off.
-void Session::AfterEarlyTests() {
-  bool engine_needed = !enforced_reply_.empty();
-  bool any_cached = false;
-  bool all_passed = true;
+// ---------------------------------------------------------------------------
+// Tests before the greeting: the teaser and the greet wait.
+
+static bool IsEarlyTest(const ChainEntry& e) { return e.traits.cached && !e.traits.needs_engine; }
+
+bool Session::EarlyTestsUndecided() const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (IsEarlyTest(config_->chain[i]) &&
+        (slots_[i].state == TestState::kTodo || slots_[i].state == TestState::kPending)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Session::StartEarlyTests() {
+  phase_ = Phase::kEarly;
+  if (!EarlyTestsUndecided()) {
+    // Passes still valid from the cache (or no early test at all): a client
+    // that must still pass deep tests gets the engine's 220 at once.
+    AfterEarlyTests();
+    return;
+  }
   for (size_t i = 0; i < slots_.size(); ++i) {
     const ChainEntry& e = config_->chain[i];
-    if (!e.traits.cached) continue;
-    any_cached = true;
-    if (slots_[i].state != TestState::kPassed) all_passed = false;
-    if (e.traits.needs_engine && slots_[i].state == TestState::kTodo) engine_needed = true;
+    if (IsEarlyTest(e) && slots_[i].state == TestState::kTodo && e.traits.wants_teaser) {
+      Send("220-" + (e.traits.teaser.empty() ? config_->banner : e.traits.teaser) + "\r\n", false);
+      teaser_sent_ = true;
+      break;
+    }
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!IsEarlyTest(config_->chain[i]) || slots_[i].state != TestState::kTodo) continue;
+    if (Apply(i, slots_[i].filter->OnBeforeGreeting(*this)) == Outcome::kDropped) return;
+  }
+  if (!EarlyTestsUndecided()) {
+    AfterEarlyTests();
+    return;
+  }
+  timer_.expires_after(stress() ? config_->greet_wait_stress : config_->greet_wait);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && self->phase_ == Phase::kEarly && !self->closed_) self->EndGreetWait();
+  });
+  ReadEarlyInput();
+}
+
+// Waits for the client to be readable without holding a buffer: an idle
+// session in the greet wait owns no read memory.
+void Session::ReadEarlyInput() {
+  early_read_pending_ = true;
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->early_read_pending_ = false;
+                       if (self->closed_) return;
+                       if (self->phase_ != Phase::kEarly) {
+                         // The wait ended while this read was pending (cancelled, or bytes raced
+                         // the timer): what the client sent stays for the engine or the backend.
+                         self->AfterEarlyTests();
+                         return;
+                       }
+                       size_t n = 0;
+                       boost::system::error_code rec = ec ? ec : self->ReadAvailable(&n);
+                       if (rec == asio::error::would_block || rec == asio::error::try_again) {
+                         self->ReadEarlyInput();
+                         return;
+                       }
+                       if (rec || n == 0) {
+                         self->Hangup("before SMTP handshake");
+                         return;
+                       }
+                       self->OnEarlyInput(n);
+                     });
+}
+
+boost::system::error_code Session::ReadAvailable(size_t* n) {
+  boost::system::error_code ec;
+  size_t avail = socket_.available(ec);
+  if (ec) return ec;
+  // Zero available on a readable socket means EOF: read one byte to see it.
+  size_t want = std::min<size_t>(std::max<size_t>(avail, 1), 4096);
+  size_t old = in_.size();
+  in_.resize(old + want);
+  *n = socket_.read_some(asio::buffer(&in_[old], want), ec);
+  in_.resize(old + (ec ? 0 : *n));
+  return ec;
+}
+
+void Session::OnEarlyInput(size_t n) {
+  early_input_ = true;
+  double delay = SecondsSinceConnect();
+  std::string_view bytes(in_.data(), n);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!IsEarlyTest(config_->chain[i])) continue;
+    if (slots_[i].state != TestState::kTodo && slots_[i].state != TestState::kPending) continue;
+    if (Apply(i, slots_[i].filter->OnEarlyInput(*this, bytes, delay)) == Outcome::kDropped) return;
+  }
+  // The bytes stay in in_: for the engine (enforce) or the backend (ignore).
+  // No further read: what follows is the engine's or the backend's to read.
+  if (!EarlyTestsUndecided()) EndGreetWait();
+}
+
+void Session::EndGreetWait() {
+  if (phase_ != Phase::kEarly) return;
+  timer_.cancel();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!IsEarlyTest(config_->chain[i])) continue;
+    if (slots_[i].state != TestState::kTodo && slots_[i].state != TestState::kPending) continue;
+    slots_[i].state = TestState::kTodo;  // what did not answer in time is undecided
+    if (Apply(i, slots_[i].filter->OnGreetWaitEnd(*this)) == Outcome::kDropped) return;
+  }
+  phase_ = Phase::kEngine;
+  if (early_read_pending_) {
+    // The read's handler continues with AfterEarlyTests once it is cancelled.
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+    return;
+  }
+  AfterEarlyTests();
+}
+
+void Session::AfterEarlyTests() {
+  phase_ = Phase::kEngine;
+  bool engine_needed = !enforced_reply_.empty();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const ChainEntry& e = config_->chain[i];
+    if (e.traits.cached && e.traits.needs_engine && slots_[i].state == TestState::kTodo) {
+      engine_needed = true;
+    }
   }
   if (engine_needed) {
     StartEngine();
     return;
   }
-  // postscreen writes PASS NEW only when there were tests to pass: with every
-  // test disabled, a client is handed off after CONNECT alone. A failure under
-  // `ignore` is not acted on, but it is no pass either.
-  if (any_cached && all_passed) Log("PASS NEW %s", client_tag_);
+  StorePasses();
+  LogPassNewIfComplete();
   HandOff();
 }
 
+// ---------------------------------------------------------------------------
+// The built-in SMTP engine.
+
 void Session::StartEngine() {
   engine_.emplace(config_->engine, config_->hostname, *this);
-  Send("220 " + config_->banner + "\r\n", false);
+  // A client that talked before its turn and failed under enforce gets no
+  // 220 at all: the engine answers its early command straight away.
+  if (!(early_input_ && !enforced_reply_.empty())) Send("220 " + config_->banner + "\r\n", false);
+  if (!in_.empty()) {
+    ProcessInput();
+    return;
+  }
   ReadCommands();
 }
 
 void Session::ArmCommandTimer() {
-  timer_.expires_after(config_->engine.command_time_limit);
+  timer_.expires_after(stress() ? config_->engine.command_time_limit_stress
+                                : config_->engine.command_time_limit);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->OnCommandTimeout();
+    if (ec || self->closed_) return;
+    std::string out;
+    self->engine_->OnTimeout(&out);
+    self->ReplyAndClose(std::move(out));
   });
-}
-
-void Session::OnCommandTimeout() {
-  if (closed_) return;
-  std::string out;
-  engine_->OnTimeout(&out);
-  ReplyAndClose(std::move(out));
 }
 
 void Session::ReadCommands() {
   if (closed_) return;
   ArmCommandTimer();
-  if (in_.capacity() == 0) in_.reserve(1024);
-  size_t old = in_.size();
-  in_.resize(old + 1024);
-  socket_.async_read_some(
-      asio::buffer(&in_[old], 1024),
-      [self = shared_from_this(), old](const boost::system::error_code& ec, size_t n) {
-        self->in_.resize(old + n);
-        if (self->closed_) return;
-        if (ec || n == 0) {
-          self->timer_.cancel();
-          self->Log("HANGUP after %s from %s in tests after SMTP handshake",
-                    FormatDelay(self->SecondsSinceConnect()).c_str(), self->client_tag_);
-          self->Close();
-          return;
-        }
-        self->ProcessInput();
-      });
+  WaitForCommands();
+}
+
+void Session::WaitForCommands() {
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (self->closed_) return;
+                       size_t n = 0;
+                       boost::system::error_code rec = ec ? ec : self->ReadAvailable(&n);
+                       if (rec == asio::error::would_block || rec == asio::error::try_again) {
+                         self->WaitForCommands();
+                         return;
+                       }
+                       if (rec || n == 0) {
+                         self->Hangup("after SMTP handshake");
+                         return;
+                       }
+                       self->ProcessInput();
+                     });
 }
 
 void Session::ProcessInput() {
   std::string out;
   size_t consumed = 0;
   bool close_after = false;
-  while (!close_after) {
+  while (!close_after && !closed_) {
     size_t nl = in_.find('\n', consumed);
     if (nl == std::string::npos) break;
     size_t end = nl;
@@ -248,19 +446,23 @@ void Session::ProcessInput() {
       close_after = true;
       break;
     }
-    bool more_queued = nl + 1 < in_.size();
     SmtpCommand cmd;
     SmtpEngine::SplitCommand(line, &cmd.verb, &cmd.argument);
     cmd.line = line;
-    cmd.more_input_queued = more_queued;
-    for (size_t i = 0; i < slots_.size() && !closed_; ++i) {
-      if (Apply(i, slots_[i].filter->OnLine(*this, line, ending)) == Outcome::kDropped) return;
-      if (Apply(i, slots_[i].filter->OnCommand(*this, cmd)) == Outcome::kDropped) return;
+    cmd.more_input_queued = nl + 1 < in_.size();
+    cmd.queued = std::string_view(in_).substr(nl + 1);
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      Slot& s = slots_[i];
+      if (s.from_cache || s.state == TestState::kFailed) continue;
+      if (Apply(i, s.filter->OnLine(*this, line, ending)) == Outcome::kDropped) return;
+      if (Apply(i, s.filter->OnCommand(*this, cmd)) == Outcome::kDropped) return;
     }
     if (engine_->OnLine(line, &out) == SmtpEngine::Next::kClose) close_after = true;
     consumed = nl + 1;
   }
   in_.erase(0, consumed);
+  // An idle engine session keeps no read buffer either.
+  if (in_.empty()) std::string().swap(in_);
   if (!close_after && in_.size() > config_->engine.line_length_limit) {
     engine_->OnLineTooLong(&out);
     close_after = true;
@@ -272,6 +474,49 @@ void Session::ProcessInput() {
   if (!out.empty()) Send(std::move(out), false);
   ReadCommands();
 }
+
+// ---------------------------------------------------------------------------
+// Conclude: passes into the store, PASS NEW.
+
+bool Session::AllCachedPassed(bool* any_cached, bool* any_new) const {
+  bool all = true;
+  *any_cached = false;
+  *any_new = false;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!config_->chain[i].traits.cached) continue;
+    *any_cached = true;
+    if (slots_[i].state != TestState::kPassed) all = false;
+    if (slots_[i].state == TestState::kPassed && !slots_[i].from_cache) *any_new = true;
+  }
+  return all;
+}
+
+void Session::StorePasses() {
+  if (passes_stored_ || failed_hard_ || !state_->store) return;
+  passes_stored_ = true;
+  int64_t now = time(nullptr);
+  VerdictRecord record;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!config_->chain[i].traits.cached) continue;
+    if (slots_[i].state == TestState::kPassed && !slots_[i].from_cache) {
+      record.Set(config_->chain[i].name, now + slots_[i].ttl.count());
+    }
+  }
+  if (!record.passes.empty()) state_->store->Update(client_.address, record);
+}
+
+void Session::LogPassNewIfComplete() {
+  bool any_cached;
+  bool any_new;
+  if (pass_new_logged_ || failed_hard_) return;
+  if (AllCachedPassed(&any_cached, &any_new) && any_cached && any_new) {
+    pass_new_logged_ = true;
+    Log("PASS NEW %s", client_tag_);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output, close, hand-off.
 
 void Session::Send(std::string data, bool then_close) {
   if (closed_) return;
@@ -309,9 +554,21 @@ void Session::ReplyAndClose(std::string data) {
   Send(std::move(data), true);
 }
 
+void Session::Hangup(const char* where) {
+  timer_.cancel();
+  Log("HANGUP after %s from %s in tests %s", FormatDelay(SecondsSinceConnect()).c_str(),
+      client_tag_, where);
+  Close();
+}
+
 void Session::Close() {
   if (closed_) return;
+  if (phase_ == Phase::kEarly || phase_ == Phase::kEngine) {
+    StorePasses();
+    LogPassNewIfComplete();
+  }
   closed_ = true;
+  phase_ = Phase::kDone;
   timer_.cancel();
   Log("DISCONNECT %s", client_tag_);
   boost::system::error_code ec;
@@ -322,8 +579,11 @@ void Session::Close() {
 
 void Session::ReleaseScreeningSlots() {
   if (under_test_) {
-    state_->under_test.fetch_sub(1);
+    uint32_t n = state_->under_test.fetch_sub(1) - 1;
     under_test_ = false;
+    if (state_->UpdateStress(n, config_->limits.pre_queue_limit) < 0) {
+      Log("leaving STRESS mode with %u connections", n);
+    }
   }
   if (client_counted_) {
     state_->clients.Release(client_.address);
@@ -343,6 +603,7 @@ void Session::HandOff() {
   ReleaseScreeningSlots();
   timer_.cancel();
   closed_ = true;
+  phase_ = Phase::kDone;
   HandoffRequest req{std::move(socket_), client_,      server_,
                      std::move(in_),     teaser_sent_, client_tag_};
   StartHandoff(worker_, config_, state_, std::move(req));

@@ -1,13 +1,15 @@
 // session: one client connection from accept to hand-off or close, and the
 // one place that decides what a filter's verdict means under its action.
-// Phases: connect (limits, access list) -> tests before the greeting ->
-// built-in SMTP engine (when a deep test runs or a failure is enforced) ->
-// conclude (PASS NEW, hand-off or reject). It knows no filter by name.
+// Phases: connect (limits, access list, verdict cache) -> tests before the
+// greeting (teaser, greet wait) -> built-in SMTP engine (when a deep test runs
+// or a failure is enforced) -> conclude (store passes, PASS NEW, hand-off or
+// reject). It knows no filter by name.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,41 +43,68 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string_view enforced_rcpt_reply() const override { return enforced_reply_; }
 
  private:
-  // Per chain entry: what this session knows of the test.
-  enum class TestState : uint8_t { kTodo, kPending, kPassed, kFailed };
+  // Per chain entry: what this session knows of the test. The transitions
+  // go through PassTest/FailTest only.
+  enum class TestState : uint8_t {
+    kTodo,     // not decided yet
+    kPending,  // the filter will Resume() with its verdict
+    kPassed,   // passed in this session (or found in the cache)
+    kFailed,   // failed; under `ignore` the failure is not acted on
+  };
   struct Slot {
     std::shared_ptr<Filter> filter;
     TestState state = TestState::kTodo;
+    bool from_cache = false;  // passed in an earlier session, still valid
+    Seconds ttl{0};           // the TTL to store a pass with
   };
   enum class Outcome : uint8_t { kGoOn, kAllow, kDropped };
+  enum class Phase : uint8_t { kConnect, kEarly, kEngine, kDone };
 
   void ConnectPhase();
-  // Applies one verdict of chain entry `i`. The named transitions of a test.
+  // Marks the cached tests whose passes are still valid; true when all are.
+  bool ApplyCachedPasses();
+  // Applies one verdict of chain entry `i`.
   Outcome Apply(size_t i, Verdict v);
-  void PassTest(size_t i);
+  void PassTest(size_t i, Seconds ttl);
   void FailTest(size_t i);
 
+  void StartEarlyTests();
+  void ReadEarlyInput();
+  // Reads what the kernel holds into in_ (non-blocking).
+  boost::system::error_code ReadAvailable(size_t* n);
+  void OnEarlyInput(size_t n);
+  void EndGreetWait();
+  bool EarlyTestsUndecided() const;
   void AfterEarlyTests();
+
   void StartEngine();
   void ReadCommands();
+  void WaitForCommands();
   void ProcessInput();
   void ArmCommandTimer();
-  void OnCommandTimeout();
 
-  // Sends `data` and then closes the session (logging DISCONNECT).
-  void ReplyAndClose(std::string data);
+  // Stores this session's passes, unless a test failed under enforce/drop.
+  void StorePasses();
+  bool AllCachedPassed(bool* any_cached, bool* any_new) const;
+  void LogPassNewIfComplete();
+
   void Send(std::string data, bool then_close);
   void FlushOutput();
-  double SecondsSinceConnect() const;
+  // Sends `data` and then closes the session (logging DISCONNECT).
+  void ReplyAndClose(std::string data);
   void HandOff();
   void Close();
+  void Hangup(const char* where);
   void ReleaseScreeningSlots();
+  double SecondsSinceConnect() const;
+  bool stress() const { return state_->stress.load(std::memory_order_relaxed); }
 
   Worker& worker_;
   std::shared_ptr<const ListenerConfig> config_;
   std::shared_ptr<ListenerState> state_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point started_;
   Endpoint client_;
   Endpoint server_;
   char client_tag_[64] = "[unknown]:0";
@@ -85,14 +114,19 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string in_;              // bytes read and not yet consumed
   std::string out_;             // reply being written
   std::string pending_out_;     // replies queued behind it
-  std::chrono::steady_clock::time_point started_;
-  bool close_after_write_ = false;
-  bool handoff_after_write_ = false;
+  Phase phase_ = Phase::kConnect;
   bool client_counted_ = false;
   bool under_test_ = false;
   bool teaser_sent_ = false;
+  bool early_input_ = false;  // the client talked before its turn
+  bool failed_hard_ = false;  // a failure under enforce or drop: store nothing
+  bool passes_stored_ = false;
+  bool pass_new_logged_ = false;
   bool closed_ = false;
   bool writing_ = false;
+  bool early_read_pending_ = false;
+  bool close_after_write_ = false;
+  bool handoff_after_write_ = false;
 };
 
 }  // namespace mxs

@@ -36,33 +36,33 @@ struct CommandName {
 
 // The commands the engine knows; anything else is "UNIMPLEMENTED" in logs.
 constexpr CommandName kCommands[] = {
-    {"HELO", false}, {"EHLO", false}, {"MAIL", true},    {"RCPT", true},
-    {"DATA", true},  {"BDAT", true},  {"RSET", false},   {"NOOP", false},
-    {"VRFY", true},  {"ETRN", true},  {"QUIT", false},   {"STARTTLS", true},
-    {"HELP", true},  {"AUTH", true},  {"XCLIENT", true}, {"XFORWARD", true},
+    {"HELO", false}, {"EHLO", false},    {"MAIL", true},  {"RCPT", true},    {"DATA", true},
+    {"BDAT", true},  {"RSET", false},    {"NOOP", false}, {"VRFY", true},    {"ETRN", true},
+    {"QUIT", false}, {"STARTTLS", true}, {"AUTH", true},  {"XCLIENT", true}, {"XFORWARD", true},
 };
 
 }  // namespace
 
 void SmtpEngine::SplitCommand(std::string_view line, std::string_view* verb,
                               std::string_view* arg) {
-  size_t start = line.find_first_not_of(" \t");
+  // Spaces only, as postscreen splits: "RCPT\tTO:" is one unknown word.
+  size_t start = line.find_first_not_of(' ');
   if (start == std::string_view::npos) {
     *verb = {};
     *arg = {};
     return;
   }
   line.remove_prefix(start);
-  size_t sp = line.find_first_of(" \t");
+  size_t sp = line.find(' ');
   *verb = line.substr(0, sp);
   if (sp == std::string_view::npos) {
     *arg = {};
     return;
   }
   std::string_view rest = line.substr(sp);
-  size_t a = rest.find_first_not_of(" \t");
+  size_t a = rest.find_first_not_of(' ');
   *arg = a == std::string_view::npos ? std::string_view{} : rest.substr(a);
-  while (!arg->empty() && (arg->back() == ' ' || arg->back() == '\t')) arg->remove_suffix(1);
+  while (!arg->empty() && arg->back() == ' ') arg->remove_suffix(1);
 }
 
 SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
@@ -75,14 +75,15 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
   }
   where_ = cmd ? cmd->name : "UNIMPLEMENTED";
 
-  // Counted before anything else, like postscreen: the limit applies to junk too.
-  if (++command_count_ > config_.command_count_limit) {
+  // Junk counts too; QUIT never trips the limit (postscreen).
+  if (++command_count_ > config_.command_count_limit && !IEquals(verb, "QUIT")) {
     host_.Log("COMMAND COUNT LIMIT from %s after %s", host_.client_tag(), where_);
     *out += "421 " + hostname_ + " Service unavailable - try again later\r\n";
     return Next::kClose;
   }
-  if (cmd == nullptr || IEquals(verb, "HELP") || IEquals(verb, "AUTH") ||
-      IEquals(verb, "XCLIENT") || IEquals(verb, "XFORWARD")) {
+  // AUTH, XCLIENT and XFORWARD are known (logged by name) but never enabled.
+  if (cmd == nullptr || IEquals(verb, "AUTH") || IEquals(verb, "XCLIENT") ||
+      IEquals(verb, "XFORWARD")) {
     *out += "502 5.5.2 Error: command not recognized\r\n";
     return Next::kContinue;
   }
@@ -130,6 +131,10 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
     return Next::kContinue;
   }
   if (IEquals(verb, "DATA") || IEquals(verb, "BDAT")) {
+    if (IEquals(verb, "DATA") && !arg.empty()) {
+      *out += "501 5.5.4 Syntax: DATA\r\n";
+      return Next::kContinue;
+    }
     if (!has_sender_) {
       *out += "503 5.5.1 Error: need RCPT command\r\n";
     } else {
@@ -151,12 +156,16 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
     return Next::kContinue;
   }
   if (IEquals(verb, "VRFY")) {
+    if (arg.empty()) {
+      *out += "501 5.5.4 Syntax: VRFY address\r\n";
+      return Next::kContinue;
+    }
     *out += config_.disable_vrfy ? "502 5.5.1 VRFY command is disabled\r\n"
                                  : "450 4.3.2 Service currently unavailable\r\n";
     return Next::kContinue;
   }
   if (IEquals(verb, "ETRN")) {
-    *out += "458 Unable to queue messages\r\n";
+    *out += arg.empty() ? "500 Syntax: ETRN domain\r\n" : "458 Unable to queue messages\r\n";
     return Next::kContinue;
   }
   // STARTTLS: no TLS is configured in the engine.

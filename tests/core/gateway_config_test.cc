@@ -86,7 +86,7 @@ TEST(GatewayConfig, ErrorsNameTheField) {
   EXPECT_EQ(
       ErrorOf("listeners:\n  - adress: 127.0.0.1:25\n"),
       "listeners[0].adress: unknown field (known: name, address, program_name, banner, limits, "
-      "filters, handoff, store, smtp)");
+      "filters, handoff, store, smtp, greet_wait, greet_wait_stress)");
   EXPECT_EQ(
       ErrorOf("listeners:\n  - address: 127.0.0.1\n    handoff: { backends: [\"127.0.0.1:1\"] }\n"),
       "listeners[0].address: expected an IP address and port (\"127.0.0.1:25\", \"[::1]:25\"), got "
@@ -98,7 +98,9 @@ TEST(GatewayConfig, ErrorsNameTheField) {
             "limits.pre_queue_limit: expected a non-negative integer, got \"-3\"");
   EXPECT_EQ(ErrorOf("listeners: []\n"), "listeners: at least one listener is required");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: greylist } ]\n"),
-            "listeners[0].filters[0].name: unknown filter \"greylist\" (known: access_cidr)");
+            "listeners[0].filters[0].name: unknown filter \"greylist\" (known: access_cidr, "
+            "bare_newline, "
+            "non_smtp, pipelining, pregreet)");
   EXPECT_EQ(
       ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, action: reject } ]\n"),
       "listeners[0].filters[0].action: expected one of ignore, enforce, drop, got \"reject\"");

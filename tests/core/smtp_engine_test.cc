@@ -83,6 +83,13 @@ TEST_F(EngineTest, OtherCommands) {
   for (const char* c : {"HELP", "AUTH PLAIN", "XCLIENT ADDR=1.2.3.4", "XFORWARD NAME=x", "FOO"}) {
     EXPECT_EQ(Say(c), "502 5.5.2 Error: command not recognized\r\n") << c;
   }
+  EXPECT_EQ(Say("VRFY"), "501 5.5.4 Syntax: VRFY address\r\n");
+  EXPECT_EQ(Say("ETRN"), "500 Syntax: ETRN domain\r\n");
+  EXPECT_EQ(Say("DATA now"), "501 5.5.4 Syntax: DATA\r\n");
+  EXPECT_EQ(last_next, SmtpEngine::Next::kContinue);
+  Say("XCLIENT ADDR=1.2.3.4");
+  EXPECT_STREQ(engine.where(), "XCLIENT");
+  Say("HELP");
   EXPECT_EQ(last_next, SmtpEngine::Next::kContinue);
   EXPECT_STREQ(engine.where(), "UNIMPLEMENTED");
   EXPECT_EQ(Say("QUIT"), "221 2.0.0 Bye\r\n");
@@ -127,6 +134,15 @@ TEST(EngineLimits, CommandCountLimit) {
   std::string out;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(engine.OnLine("NOOP", &out), SmtpEngine::Next::kContinue);
   out.clear();
+  // QUIT never trips the limit.
+  EngineConfig c2 = config;
+  Host h2;
+  SmtpEngine e2(c2, "mx.example", h2);
+  std::string o2;
+  for (int i = 0; i < 3; ++i) e2.OnLine("NOOP", &o2);
+  o2.clear();
+  EXPECT_EQ(e2.OnLine("QUIT", &o2), SmtpEngine::Next::kClose);
+  EXPECT_EQ(o2, "221 2.0.0 Bye\r\n");
   EXPECT_EQ(engine.OnLine("NOOP", &out), SmtpEngine::Next::kClose);
   EXPECT_EQ(out, "421 mx.example Service unavailable - try again later\r\n");
   EXPECT_EQ(host.lines.back(), "COMMAND COUNT LIMIT from [192.0.2.1]:4000 after NOOP");
@@ -153,6 +169,9 @@ TEST(SplitCommand, VerbAndArgument) {
   SmtpEngine::SplitCommand("  MAIL   FROM:<a@b>  ", &verb, &arg);
   EXPECT_EQ(verb, "MAIL");
   EXPECT_EQ(arg, "FROM:<a@b>");
+  SmtpEngine::SplitCommand("RCPT\tTO:<a@b>", &verb, &arg);
+  EXPECT_EQ(verb, "RCPT\tTO:<a@b>");
+  EXPECT_TRUE(arg.empty());
   SmtpEngine::SplitCommand("", &verb, &arg);
   EXPECT_TRUE(verb.empty());
   EXPECT_TRUE(arg.empty());

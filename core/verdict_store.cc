@@ -1,0 +1,550 @@
+// verdict_store: the RocksDB-backed verdict store, and the record encoding.
+//
+// Layout: one key per client address (a family byte, 4 or 6, then the
+// address bytes in network order), whose value is a VerdictRecord message
+// (api/mxscreen/store/v1/verdict.proto): filter name -> pass expiry.
+//
+// Durability: the write-ahead log is on, but a write is not fsync'ed. Every
+// write reaches the kernel before Update returns, so a crash of the process
+// (kill -9) loses nothing; a background thread syncs the log once a second
+// (when there were writes), so a power failure or kernel crash loses at most
+// about the last second of passes. That is acceptable for a cache (spec section 7): a lost pass means
+// the client is tested once more.
+//
+// Expiry: nothing here sweeps. A compaction filter drops every record whose
+// latest pass expired longer ago than the retention time while RocksDB
+// compacts, and the background thread compacts the whole key range every
+// cleanup interval (postscreen_cache_cleanup_interval) so that records go
+// even when there is little write traffic to trigger compactions.
+//
+// Failures: a store that fails while running must not stop screening. A
+// failed read is "no record", a failed write is skipped; both are counted
+// and logged at most once a minute. After a failed write the background
+// thread closes and reopens the DB, once a second until that works (see
+// Reopen for why not DB::Resume()). No restart, and no traffic, is needed
+// for the store to come back.
+#include "core/verdict_store.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "core/logger.h"
+#include "mxscreen/store/v1/verdict.pb.h"
+
+namespace mxs {
+
+// ---- VerdictRecord
+
+int64_t VerdictRecord::ExpiryOf(std::string_view filter) const {
+  for (const auto& [name, expiry] : passes) {
+    if (name == filter) return expiry;
+  }
+  return 0;
+}
+
+void VerdictRecord::Set(std::string_view filter, int64_t expiry) {
+  for (auto& [name, e] : passes) {
+    if (name == filter) {
+      e = expiry;
+      return;
+    }
+  }
+  passes.emplace_back(std::string(filter), expiry);
+}
+
+void VerdictRecord::Merge(const VerdictRecord& other) {
+  for (const auto& [name, expiry] : other.passes) Set(name, expiry);
+}
+
+int64_t VerdictRecord::LatestExpiry() const {
+  int64_t latest = 0;
+  for (const auto& p : passes) latest = std::max(latest, p.second);
+  return latest;
+}
+
+std::string EncodeVerdictRecord(const VerdictRecord& record) {
+  mxscreen::store::v1::VerdictRecord msg;
+  for (const auto& [name, expiry] : record.passes) {
+    auto* p = msg.add_passes();
+    p->set_filter(name);
+    p->set_expiry(expiry);
+  }
+  return msg.SerializeAsString();
+}
+
+// Reads the wire format directly rather than through the generated
+// message: this runs on every hit, and the generated parser allocates a
+// message per pass and costs about as much as the RocksDB lookup itself.
+// What it accepts and yields is the generated parser's (the fuzz target
+// checks the two against each other): unknown fields and fields of an
+// unexpected wire type are skipped, the last value of a field wins.
+namespace {
+
+// CodedInputStream::ReadTag, but refusing what the generated parser refuses
+// and ReadTag lets through: a tag longer than five bytes (ReadTag reads up to
+// ten), and field number 0. Returns 0 (as ReadTag does at the end) with *bad
+// set.
+uint32_t ReadTagStrict(google::protobuf::io::CodedInputStream* in, bool* bad) {
+  int start = in->CurrentPosition();
+  uint32_t tag = in->ReadTag();
+  int n = in->CurrentPosition() - start;
+  if (tag != 0 && (n > 5 || tag >> 3 == 0)) {
+    *bad = true;
+    return 0;
+  }
+  return tag;
+}
+
+}  // namespace
+
+std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr uint32_t kPassTag = 1 << 3 | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr uint32_t kFilterTag = 1 << 3 | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr uint32_t kExpiryTag = 2 << 3 | WireFormatLite::WIRETYPE_VARINT;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  VerdictRecord out;
+  out.passes.reserve(8);  // the five built-in tests and a few plugins
+  bool bad = false;
+  while (uint32_t tag = ReadTagStrict(&in, &bad)) {
+    if (tag != kPassTag) {
+      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      continue;
+    }
+    int len;
+    if (!in.ReadVarintSizeAsInt(&len)) return std::nullopt;
+    // PushLimit ignores a limit past the end, which would let a truncated
+    // pass through.
+    if (len > static_cast<int>(bytes.size()) - in.CurrentPosition()) return std::nullopt;
+    auto limit = in.PushLimit(len);
+    std::string filter;
+    int64_t expiry = 0;
+    while (uint32_t field = ReadTagStrict(&in, &bad)) {
+      bool ok;
+      if (field == kFilterTag) {
+        int n;
+        ok = in.ReadVarintSizeAsInt(&n) && in.ReadString(&filter, n);
+      } else if (field == kExpiryTag) {
+        uint64_t v;
+        ok = in.ReadVarint64(&v);
+        expiry = static_cast<int64_t>(v);
+      } else {
+        ok = WireFormatLite::SkipField(&in, field);
+      }
+      if (!ok) return std::nullopt;
+    }
+    // ReadTag also returns 0 on a bad varint or a 0 tag; only the end of
+    // the pass (its length limit) is a legitimate end.
+    if (bad || !in.ConsumedEntireMessage()) return std::nullopt;
+    in.PopLimit(limit);
+    // A damaged or hand-made record may name a filter twice; ExpiryOf and
+    // Merge assume each name appears once, so the last one replaces.
+    auto same = std::find_if(out.passes.begin(), out.passes.end(),
+                             [&](const auto& p) { return p.first == filter; });
+    if (same != out.passes.end()) {
+      same->second = expiry;
+    } else {
+      out.passes.emplace_back(std::move(filter), expiry);
+    }
+  }
+  if (bad || !in.ConsumedEntireMessage()) return std::nullopt;
+  return out;
+}
+
+namespace {
+
+int64_t SystemClock() { return static_cast<int64_t>(time(nullptr)); }
+
+// The record key: a family byte keeps 1.2.3.4 and ::102:304 apart.
+struct Key {
+  std::array<char, 17> buf;
+  size_t len;
+  explicit Key(const IpAddress& a) {
+    size_t n = a.is_v4() ? 4 : 16;
+    buf[0] = a.is_v4() ? 4 : 6;
+    std::memcpy(buf.data() + 1, a.bytes().data(), n);
+    len = n + 1;
+  }
+  rocksdb::Slice slice() const { return rocksdb::Slice(buf.data(), len); }
+};
+
+// Drops records past retention. Undecodable values go too: nothing can ever
+// read them, and keeping them would keep a damaged record forever.
+class RetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit RetentionFilter(int64_t drop_before) : drop_before_(drop_before) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    auto record = DecodeVerdictRecord(std::string_view(value.data(), value.size()));
+    return !record || record->LatestExpiry() < drop_before_;
+  }
+  const char* Name() const override { return "mxs.RetentionFilter"; }
+
+ private:
+  int64_t drop_before_;
+};
+
+// One filter per compaction, so that a compaction judges every record
+// against the same "now" and the clock is read once, not per key.
+class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  RetentionFilterFactory(std::function<int64_t()> clock, Seconds retention)
+      : clock_(std::move(clock)), retention_(retention.count()) {}
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    return std::make_unique<RetentionFilter>(clock_() - retention_);
+  }
+  const char* Name() const override { return "mxs.RetentionFilterFactory"; }
+
+ private:
+  std::function<int64_t()> clock_;
+  int64_t retention_;
+};
+
+// The key of the sync marker: no address has family 0, so no record uses it.
+const rocksdb::Slice kSyncMarker("\0", 1);
+
+class RocksVerdictStore : public VerdictStore {
+ public:
+  RocksVerdictStore(const VerdictStoreOptions& options, Logger* logger)
+      : path_(options.path),
+        clock_(options.clock ? options.clock : SystemClock),
+        logger_(logger ? logger : &Logger::Global()),
+        cleanup_interval_(options.cleanup_interval) {
+    options_.create_if_missing = options.create_if_missing;
+    if (options.env) options_.env = options.env;
+    options_.compaction_filter_factory =
+        std::make_shared<RetentionFilterFactory>(clock_, options.retention_time);
+    // Point lookups only (the same choices as Options::OptimizeForPointLookup):
+    // a bloom filter makes the common miss (a new client) cost no data-block
+    // read, and a hash index inside each data block makes a hit cheap.
+    rocksdb::BlockBasedTableOptions t;
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+    t.block_cache = rocksdb::NewLRUCache(64 << 20);
+    options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    // A row cache answers a repeated lookup of a known client without
+    // searching index and data blocks, which is most of the cost of a hit
+    // (about 4x on the test machines). Sized to hold about a million records;
+    // memory is taken only as records are looked up.
+    options_.row_cache = rocksdb::NewLRUCache(256 << 20);
+    options_.memtable_prefix_bloom_size_ratio = 0.02;
+    options_.memtable_whole_key_filtering = true;
+    options_.compression = rocksdb::kLZ4Compression;
+    // RocksDB's own info log lives in the store directory; keep it small.
+    options_.keep_log_file_num = 3;
+    options_.max_log_file_size = 1 << 20;
+
+    rocksdb::Status s;
+    // RocksDB would create the directory (and its LOCK and LOG files) even
+    // when told not to create the DB: a mistyped path must leave nothing.
+    if (!options.create_if_missing && options_.env->FileExists(path_ + "/CURRENT").IsNotFound()) {
+      s = rocksdb::Status::NotFound("no verdict store here (" + path_ + "/CURRENT does not exist)");
+    } else {
+      s = OpenDb();
+    }
+    if (!s.ok()) {
+      std::string why = s.ToString();
+      // RocksDB takes an flock on PATH/LOCK: failing to get it means another
+      // process (normally the gateway) has the store open.
+      if (s.IsIOError() && why.find("/LOCK") != std::string::npos) {
+        why += " (the store is in use by another process: is the gateway running?)";
+      }
+      throw std::runtime_error("verdict store " + path_ + ": " + why);
+    }
+    // Only a reopen after the first open may fail quietly into "closed".
+    options_.create_if_missing = true;
+    background_ = std::thread([this] { BackgroundLoop(); });
+  }
+
+  ~RocksVerdictStore() override {
+    {
+      std::lock_guard<std::mutex> lock(bg_mu_);
+      stop_ = true;
+    }
+    {
+      // Aborts a periodic compaction in progress: a shutdown must not wait
+      // for a whole-store compaction.
+      std::shared_lock<std::shared_mutex> lock(db_mu_);
+      if (db_) db_->DisableManualCompaction();
+    }
+    bg_cv_.notify_all();
+    background_.join();
+    std::unique_lock<std::shared_mutex> lock(db_mu_);
+    if (db_) {
+      // What the next second would have synced; never on a failed WAL.
+      if (!writes_suspended_.load()) SyncWal();
+      db_->Close();
+    }
+  }
+
+  std::optional<VerdictRecord> Lookup(const IpAddress& client) override {
+    DbRef db(this);
+    if (!db) return std::nullopt;
+    Key key(client);
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key.slice(),
+                                &value);
+    if (s.IsNotFound()) return std::nullopt;
+    if (!s.ok()) {
+      Failed(s.ToString());
+      return std::nullopt;
+    }
+    auto record = DecodeVerdictRecord(std::string_view(value.data(), value.size()));
+    if (!record) Failed("damaged record for " + client.ToString());
+    return record;
+  }
+
+  void Update(const IpAddress& client, const VerdictRecord& passes) override {
+    Key key(client);
+    // Read-modify-write under a per-key stripe lock: two sessions of the same
+    // client concluding at once on two workers must not lose each other's
+    // passes. RocksDB has a single writer process, so a process lock is enough.
+    std::lock_guard<std::mutex> stripe(Stripe(key));
+    DbRef db(this, DbRef::kWrite);
+    if (!db) return;
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key.slice(), &value);
+    VerdictRecord record;
+    if (s.ok()) {
+      // A damaged record is simply replaced.
+      if (auto old = DecodeVerdictRecord(value)) record = std::move(*old);
+    } else if (!s.IsNotFound()) {
+      // Writing only the new passes would erase the others: skip the write.
+      Failed(s.ToString());
+      return;
+    }
+    record.Merge(passes);
+    s = db->Put(rocksdb::WriteOptions(), key.slice(), EncodeVerdictRecord(record));
+    if (!s.ok()) {
+      WriteFailed(s.ToString());
+      return;
+    }
+    wal_dirty_.store(true, std::memory_order_relaxed);
+  }
+
+  bool Delete(const IpAddress& client) override {
+    Key key(client);
+    std::lock_guard<std::mutex> stripe(Stripe(key));
+    DbRef db(this, DbRef::kWrite);
+    if (!db) return false;
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key.slice(), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) {
+      Failed(s.ToString());
+      return false;
+    }
+    s = db->Delete(rocksdb::WriteOptions(), key.slice());
+    if (!s.ok()) {
+      WriteFailed(s.ToString());
+      return false;
+    }
+    wal_dirty_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+
+  uint64_t error_count() const override { return errors_.load(std::memory_order_relaxed); }
+
+  void CompactNow() override {
+    DbRef db(this, DbRef::kWrite);
+    if (!db) return;
+    rocksdb::Status s = db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
+    // Incomplete: cancelled by the destructor, not a store failure.
+    if (!s.ok() && !s.IsIncomplete()) WriteFailed(s.ToString());
+  }
+
+ private:
+  static constexpr int64_t kLogInterval = 60;  // seconds between error logs
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+  static constexpr size_t kStripes = 64;
+
+  // The open DB for one operation, or none (counted and logged as a failure)
+  // while the store is closed after an error or being reopened, and for a
+  // write, from a failed write until the reopen. Never waits for a reopen,
+  // which replays the WAL and may take a while: a worker's event loop must
+  // not stall on it, and "nothing cached" is the answer meanwhile.
+  class DbRef {
+   public:
+    enum Use { kRead, kWrite };
+    explicit DbRef(RocksVerdictStore* store, Use use = kRead) {
+      if (store->reopening_.load(std::memory_order_acquire) ||
+          !(lock_ = std::shared_lock<std::shared_mutex>(store->db_mu_, std::try_to_lock))) {
+        store->Failed("being reopened after an error");
+        return;
+      }
+      if (!store->db_) {
+        store->Failed(store->closed_reason_);
+        return;
+      }
+      if (use == kWrite && store->writes_suspended_.load(std::memory_order_acquire)) {
+        store->Failed("writes suspended after a failed write, until the store is reopened");
+        return;
+      }
+      db_ = store->db_.get();
+    }
+    explicit operator bool() const { return db_ != nullptr; }
+    rocksdb::DB* operator->() const { return db_; }
+
+   private:
+    std::shared_lock<std::shared_mutex> lock_;
+    rocksdb::DB* db_ = nullptr;
+  };
+
+  rocksdb::Status OpenDb() {
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(options_, path_, &db);
+    if (s.ok()) db_.reset(db);
+    return s;
+  }
+
+  std::mutex& Stripe(const Key& key) {
+    size_t h = std::hash<std::string_view>()(std::string_view(key.buf.data(), key.len));
+    return stripes_[h % kStripes];
+  }
+
+  // True (and takes the slot) when `interval` passed since *last. A clock that
+  // went backwards counts as elapsed, so a clock step cannot mute the log.
+  static bool Due(std::atomic<int64_t>* last, int64_t now, int64_t interval) {
+    int64_t prev = last->load(std::memory_order_relaxed);
+    if (prev != kNever && now >= prev && now - prev < interval) return false;
+    return last->compare_exchange_strong(prev, now, std::memory_order_relaxed);
+  }
+
+  // Every failure goes through here: count, and log (rate-limited).
+  void Failed(const std::string& reason) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    if (Due(&last_log_, clock_(), kLogInterval)) {
+      logger_->Logf("mxscreen", "warning: verdict store %s: %s; screening as if nothing were cached",
+                    path_.c_str(), reason.c_str());
+    }
+  }
+
+  // A failed write (or flush, compaction, WAL sync): no further write may
+  // reach this DB. In Debian's RocksDB (built with assertions) a write that
+  // reaches a WAL writer which saw an error aborts the process, and RocksDB's
+  // own recovery can clear its error state without replacing that writer
+  // (seen with an empty WAL). So writes stay suspended until Reopen has put
+  // a new DB, with a new WAL, in place.
+  void WriteFailed(const std::string& reason) {
+    writes_suspended_.store(true, std::memory_order_release);
+    needs_reopen_.store(true, std::memory_order_relaxed);
+    Failed(reason);
+  }
+
+  // Closes and reopens the DB, which replays the WAL: nothing acknowledged
+  // is lost, and the new DB starts with a healthy WAL. Not DB::Resume(): it
+  // refuses what RocksDB deems fatal (any plain I/O error in the WAL), may
+  // leave the failed WAL writer in place, and, called while the disk still
+  // fails, stopped RocksDB's own recovery from a full disk for good. On a disk
+  // that still fails the open fails too, harmlessly (the store stays closed
+  // and every operation answers "nothing cached"), and is tried again a
+  // second later. True once the store is open again.
+  bool Reopen() {
+    reopening_.store(true, std::memory_order_release);
+    std::unique_lock<std::shared_mutex> lock(db_mu_);
+    if (db_) {
+      // Close reports the error the WAL writer saw; the DB goes away anyway.
+      db_->Close();
+      db_.reset();
+    }
+    rocksdb::Status s = OpenDb();
+    if (!s.ok()) closed_reason_ = s.ToString();
+    writes_suspended_.store(!s.ok(), std::memory_order_release);
+    reopening_.store(false, std::memory_order_release);
+    lock.unlock();
+    if (s.ok()) logger_->Logf("mxscreen", "verdict store %s: reopened after an error", path_.c_str());
+    return s.ok();
+  }
+
+  // Makes every write so far durable against a power failure: a synced write
+  // of a tombstone syncs the whole WAL. Not DB::SyncWAL(): this one goes
+  // through the write path, which refuses to run on a WAL that saw an error,
+  // where SyncWAL would trip an assertion in Debian's (assert-enabled)
+  // RocksDB build and abort the gateway.
+  rocksdb::Status SyncWal() {
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    return db_->Delete(w, kSyncMarker);
+  }
+
+  void BackgroundLoop() {
+    using Clock = std::chrono::steady_clock;
+    auto next_cleanup = Clock::now() + cleanup_interval_;
+    std::unique_lock<std::mutex> lock(bg_mu_);
+    while (!stop_) {
+      bg_cv_.wait_for(lock, std::chrono::seconds(1));
+      if (stop_) break;
+      lock.unlock();
+      if (needs_reopen_.exchange(false, std::memory_order_relaxed) && !Reopen()) {
+        needs_reopen_.store(true, std::memory_order_relaxed);
+      }
+      if (wal_dirty_.exchange(false, std::memory_order_relaxed)) {
+        DbRef db(this, DbRef::kWrite);
+        if (db) {
+          rocksdb::Status s = SyncWal();
+          if (!s.ok()) WriteFailed(s.ToString());
+        }
+      }
+      if (cleanup_interval_.count() > 0 && Clock::now() >= next_cleanup) {
+        CompactNow();
+        next_cleanup = Clock::now() + cleanup_interval_;
+      }
+      lock.lock();
+    }
+  }
+
+  const std::string path_;
+  const std::function<int64_t()> clock_;
+  Logger* const logger_;
+  const Seconds cleanup_interval_;
+  rocksdb::Options options_;
+
+  // Every operation holds db_mu_ shared; a reopen holds it exclusively.
+  std::shared_mutex db_mu_;
+  std::unique_ptr<rocksdb::DB> db_;  // null while reopening keeps failing
+  std::string closed_reason_;        // why db_ is null (under db_mu_)
+  std::atomic<bool> reopening_{false};
+
+  std::array<std::mutex, kStripes> stripes_;
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<int64_t> last_log_{kNever};
+  std::atomic<bool> needs_reopen_{false};
+  std::atomic<bool> writes_suspended_{false};
+  std::atomic<bool> wal_dirty_{false};
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stop_ = false;
+  std::thread background_;
+};
+
+}  // namespace
+
+std::shared_ptr<VerdictStore> OpenVerdictStore(const VerdictStoreOptions& options, Logger* logger) {
+  if (options.path.empty()) throw std::runtime_error("verdict store: no path configured");
+  return std::make_shared<RocksVerdictStore>(options, logger);
+}
+
+}  // namespace mxs

@@ -1,0 +1,68 @@
+// pregreet import: the pregreet test's share of `mxscreen import-postfix`.
+// postscreen_greet_action/_ttl become the entry's action and ttl,
+// postscreen_greet_banner its teaser (left out when it is smtpd_banner, which
+// the listener's banner already carries); an empty banner is how Postfix
+// switches the test off, written here as `enabled: false`. The test is on in
+// Postfix's defaults, so the entry is always written.
+//
+// postscreen_greet_wait is not translated here: it belongs to the listener
+// (greet_wait, greet_wait_stress; the DNSBL test uses the same wait) and an
+// importer can only add its filter entry, so it is left to the core, which
+// warns about it when it is set.
+#include <cctype>
+
+#include "core/import_postfix.h"
+
+namespace mxs::pregreet {
+namespace {
+
+constexpr const char* kAction = "postscreen_greet_action";
+constexpr const char* kTtl = "postscreen_greet_ttl";
+constexpr const char* kBanner = "postscreen_greet_banner";
+constexpr const char* kDefaultAction = "ignore";
+constexpr const char* kDefaultTtl = "1d";
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void Translate(const PostfixParams& p, std::string* yaml) {
+  for (const char* n : {kAction, kTtl, kBanner}) p.MarkUsed(n);
+  std::string action = Lower(p.Get(kAction));
+  if (action != "ignore" && action != "enforce" && action != "drop") {
+    p.Warn(std::string(kAction) + " = " + action +
+           ": expected ignore, enforce or drop, imported as " + kDefaultAction);
+    action = kDefaultAction;
+  }
+  std::string ttl_text = p.Get(kTtl);
+  auto ttl = PostfixTime(ttl_text, 'd');
+  // Postfix refuses a zero TTL ("Specify a non-zero time value"); the
+  // helper returns digits and one unit letter.
+  if (!ttl || ttl->find_first_not_of('0') == ttl->size() - 1) {
+    p.Warn(std::string(kTtl) + " = " + ttl_text + ": expected a non-zero time value, imported as " +
+           kDefaultTtl);
+    ttl = kDefaultTtl;
+  }
+  std::string banner = p.Get(kBanner);
+  *yaml += "- name: pregreet\n";
+  if (banner.empty()) *yaml += "  enabled: false\n";
+  *yaml += "  action: " + action + "\n  ttl: " + *ttl + "\n";
+  if (!banner.empty() && banner != p.Get("smtpd_banner")) {
+    *yaml += "  typed_config:\n    banner: " + YamlScalar(banner) + "\n";
+  }
+}
+
+struct Registrar {
+  Registrar() {
+    // Order 10: after the access list (0), before the deep tests (40-42).
+    PostfixImporterRegistry::Get().Register(PostfixImporter{
+        "pregreet",
+        10,
+        {{kAction, kDefaultAction}, {kTtl, kDefaultTtl}, {kBanner, "$smtpd_banner"}},
+        Translate});
+  }
+} registrar;
+
+}  // namespace
+}  // namespace mxs::pregreet

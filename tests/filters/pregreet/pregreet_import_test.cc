@@ -1,0 +1,128 @@
+// Tests of the pregreet importer (filters/pregreet/import.cc): the entry is
+// always written (the test is on in Postfix's defaults), with action, ttl and
+// the teaser banner; an empty banner switches it off; the greet wait is the
+// listener's and is left to the core.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/gateway_config.h"
+#include "core/import_postfix.h"
+
+namespace mxs::pregreet {
+namespace {
+
+class PregreetImport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "pregreet_import_XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  // The YAML of the pregreet entry (empty when none) and the warnings.
+  std::pair<std::string, std::string> Run(const std::string& extra) {
+    ImportPostfixOptions o;
+    o.main_cf = dir_ + "/main.cf";
+    std::ofstream(o.main_cf) << "myhostname = mx.example.com\ncompatibility_level = 3.6\n"
+                                "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n"
+                             << extra;
+    std::ostringstream out;
+    std::ostringstream err;
+    EXPECT_EQ(RunImportPostfix(o, out, err), 0);
+    yaml_ = out.str();
+    std::string entry;
+    size_t at = yaml_.find("      - name: pregreet\n");
+    if (at != std::string::npos) {
+      size_t end = yaml_.find("\n      - ", at);
+      entry = yaml_.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+    }
+    return {entry, err.str()};
+  }
+  const ChainEntry* Built() {
+    std::ofstream(dir_ + "/mxscreen.yaml") << yaml_;
+    config_ = BuildGatewayConfig(LoadBootstrapFile(dir_ + "/mxscreen.yaml"), dir_);
+    for (const auto& e : config_->listeners[0]->chain) {
+      if (e.name == "pregreet") return &e;
+    }
+    return nullptr;
+  }
+  std::string dir_;
+  std::string yaml_;
+  std::shared_ptr<const GatewayConfig> config_;
+};
+
+TEST_F(PregreetImport, OnByDefault) {
+  auto [entry, warnings] = Run("");
+  EXPECT_EQ(entry,
+            "      - name: pregreet\n"
+            "        action: ignore\n"
+            "        ttl: 1d\n");
+  EXPECT_EQ(warnings, "");
+  const ChainEntry* e = Built();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->action, Action::kIgnore);
+  EXPECT_EQ(e->ttl, std::chrono::hours(24));
+  EXPECT_EQ(e->traits.teaser, "");  // the listener's banner
+}
+
+TEST_F(PregreetImport, ActionTtlAndBanner) {
+  auto [entry, warnings] =
+      Run("postscreen_greet_action = Enforce\n"
+          "postscreen_greet_ttl = 2\n"
+          "postscreen_greet_banner = $myhostname \"teaser\"\n"
+          "postscreen_greet_wait = ${stress?{3}:{9}}s\n");
+  EXPECT_EQ(entry,
+            "      - name: pregreet\n"
+            "        action: enforce\n"
+            "        ttl: 2d\n"
+            "        typed_config:\n"
+            "          banner: \"mx.example.com \\\"teaser\\\"\"\n");
+  // The greet wait is a listener setting that importers cannot write yet.
+  EXPECT_EQ(warnings, "warning: " + dir_ +
+                          "/main.cf, line 8: postscreen_greet_wait = ${stress?{3}:{9}}s: not "
+                          "supported by mxscreen yet, ignored\n");
+  const ChainEntry* e = Built();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->action, Action::kEnforce);
+  EXPECT_EQ(e->traits.teaser, "mx.example.com \"teaser\"");
+}
+
+TEST_F(PregreetImport, BannerEqualToSmtpdBannerIsTheListenersOwn) {
+  auto [entry, warnings] =
+      Run("smtpd_banner = $myhostname ESMTP ready\n"
+          "postscreen_greet_banner = $myhostname ESMTP ready\n");
+  EXPECT_EQ(entry,
+            "      - name: pregreet\n"
+            "        action: ignore\n"
+            "        ttl: 1d\n");
+  EXPECT_EQ(warnings, "");
+}
+
+TEST_F(PregreetImport, EmptyBannerDisables) {
+  auto [entry, warnings] = Run("postscreen_greet_banner =\n");
+  EXPECT_EQ(entry,
+            "      - name: pregreet\n"
+            "        enabled: false\n"
+            "        action: ignore\n"
+            "        ttl: 1d\n");
+  EXPECT_EQ(warnings, "");
+  EXPECT_EQ(Built(), nullptr);  // not in the chain
+}
+
+TEST_F(PregreetImport, BadValuesAreWarned) {
+  auto [entry, warnings] = Run("postscreen_greet_action = reject\npostscreen_greet_ttl = 1x\n");
+  EXPECT_EQ(entry,
+            "      - name: pregreet\n"
+            "        action: ignore\n"
+            "        ttl: 1d\n");
+  EXPECT_EQ(warnings,
+            "warning: postscreen_greet_action = reject: expected ignore, enforce or drop, imported "
+            "as ignore\n"
+            "warning: postscreen_greet_ttl = 1x: expected a non-zero time value, imported as 1d\n");
+}
+
+}  // namespace
+}  // namespace mxs::pregreet
