@@ -13,7 +13,9 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
+#include "core/duration.h"
 #include "core/gateway_config.h"
 #include "core/ip_address.h"
 #include "core/postfix_conf.h"
@@ -44,6 +46,9 @@ const std::map<std::string, std::string> kCoreDefaults = {
     {"postscreen_cache_map", "btree:$data_directory/postscreen_cache"},
     {"postscreen_command_count_limit", "20"},
     {"postscreen_command_time_limit", "${stress?{10}:{300}}s"},
+    {"postscreen_greet_wait", "${stress?{2}:{6}}s"},
+    {"postscreen_cache_retention_time", "7d"},
+    {"postscreen_cache_cleanup_interval", "12h"},
     {"postscreen_helo_required", "$smtpd_helo_required"},
     {"postscreen_disable_vrfy_command", "$disable_vrfy_command"},
 };
@@ -102,6 +107,13 @@ class ServiceParams : public PostfixParams {
   void MarkUsed(const std::string& name) const override { s_.used.insert(name); }
   void Warn(const std::string& message) const override { s_.Warn(message); }
   const postfix::MasterService* service() const { return svc_; }
+  // "FILE, line N: " where the parameter is set for this service; "" for a
+  // Postfix default.
+  std::string OriginOf(const std::string& name) const {
+    const postfix::Setting* set = svc_ ? svc_->overrides.Find(name) : nullptr;
+    if (!set) set = s_.main.Find(name);
+    return set ? set->origin + ": " : "";
+  }
 
  private:
   std::string Resolve(const std::string& name, bool stress) const {
@@ -110,9 +122,7 @@ class ServiceParams : public PostfixParams {
     } catch (const postfix::ParseError&) {
       throw;
     } catch (const std::runtime_error& e) {
-      const postfix::Setting* set = svc_ ? svc_->overrides.Find(name) : nullptr;
-      if (!set) set = s_.main.Find(name);
-      throw postfix::ParseError((set ? set->origin + ": " : "") + name + ": " + e.what());
+      throw postfix::ParseError(OriginOf(name) + name + ": " + e.what());
     }
   }
 
@@ -199,27 +209,78 @@ std::string StorePath(const ServiceParams& p) {
   return std::string(kStoreDir) + "postscreen_cache";
 }
 
+// A Postfix time parameter that mxscreen has as one duration field, or as two
+// (the value in normal operation and the one under stress, where Postfix
+// writes ${stress?{x}:{y}}).
+struct TimeParam {
+  const char* param;
+  char unit;  // Postfix's default unit: the one of its default value
+  long min;   // Postfix's minimum, in seconds (it refuses less)
+  const char* field;
+  const char* field_default;  // mxscreen's default for `field`
+  const char* stress_field = nullptr;
+  const char* stress_default = nullptr;
+};
+
+// clang-format off
+constexpr TimeParam kGreetWait = {"postscreen_greet_wait", 's', 1,
+                                  "greet_wait", "6s", "greet_wait_stress", "2s"};
+constexpr TimeParam kCommandTime = {"postscreen_command_time_limit", 's', 1,
+                                    "command_time_limit", "300s",
+                                    "command_time_limit_stress", "10s"};
+constexpr TimeParam kCacheRetention = {"postscreen_cache_retention_time", 'd', 1,
+                                       "retention_time", "7d"};
+constexpr TimeParam kCacheCleanup = {"postscreen_cache_cleanup_interval", 'h', 0,
+                                     "cleanup_interval", "12h"};
+// clang-format on
+
+// `value`, the parameter's value in normal operation or under stress, as an
+// mxscreen duration; nullopt, with a warning, when Postfix would refuse it.
+std::optional<std::string> TimeValue(const ServiceParams& p, const TimeParam& t,
+                                     const std::string& value, bool stress) {
+  auto text = PostfixTime(value, t.unit);
+  auto seconds = text ? ParseDuration(*text) : std::nullopt;
+  if (seconds && seconds->count() >= t.min) return seconds->count() == 0 ? "0" : *text;
+  std::string defaults = t.field_default;
+  if (t.stress_field) defaults += " (" + std::string(t.stress_default) + " under stress)";
+  p.Warn(p.OriginOf(t.param) + t.param + (stress ? " under stress" : "") + " = " + value +
+         ": expected a " + (t.min > 0 ? "non-zero " : "") + "time value, left at " + defaults);
+  return std::nullopt;
+}
+
+bool IsDefault(const std::string& text, const char* field_default) {
+  return ParseDuration(text) == ParseDuration(field_default);
+}
+
+// The fields of `t` that are not mxscreen's default, as "field: value" lines:
+// the normal value, and for a stress-aware field also the value under stress
+// (a plain Postfix value applies in both cases, as in Postfix).
+std::string TimeYaml(const ServiceParams& p, const TimeParam& t, const std::string& indent) {
+  p.MarkUsed(t.param);
+  std::string y;
+  std::string normal = p.Get(t.param);
+  auto value = TimeValue(p, t, normal, false);
+  if (value && !IsDefault(*value, t.field_default)) y += indent + t.field + ": " + *value + "\n";
+  if (t.stress_field) {
+    std::string stressed = p.GetStress(t.param);
+    if (stressed != normal) value = TimeValue(p, t, stressed, true);
+    if (value && !IsDefault(*value, t.stress_default)) {
+      y += indent + t.stress_field + ": " + *value + "\n";
+    }
+  }
+  return y;
+}
+
 // SmtpEngine fields that differ from mxscreen's (= Postfix's) defaults.
 std::string EngineYaml(const ServiceParams& p, const std::string& indent) {
   std::string y;
-  for (const char* n : {"postscreen_command_count_limit", "postscreen_command_time_limit",
-                        "postscreen_helo_required", "postscreen_disable_vrfy_command"}) {
+  for (const char* n : {"postscreen_command_count_limit", "postscreen_helo_required",
+                        "postscreen_disable_vrfy_command"}) {
     p.MarkUsed(n);
   }
   auto count = Count(p, "postscreen_command_count_limit");
   if (count && *count != 20) y += indent + "command_count_limit: " + std::to_string(*count) + "\n";
-  std::string normal = p.Get("postscreen_command_time_limit");
-  auto time = PostfixTime(normal, 's');
-  if (!time) {
-    p.Warn("postscreen_command_time_limit = " + normal + ": not a time value, left at 300s");
-  } else if (*time != "300s") {
-    y += indent + "command_time_limit: " + *time + "\n";
-  }
-  std::string stressed = p.GetStress("postscreen_command_time_limit");
-  if (p.IsSet("postscreen_command_time_limit") && stressed != normal) {
-    p.Warn("postscreen_command_time_limit: the value under stress (" + stressed +
-           ") is not imported, mxscreen uses " + (time ? *time : std::string("300s")) + " always");
-  }
+  y += TimeYaml(p, kCommandTime, indent);
   std::string line = p.Get("line_length_limit");
   auto length = PositiveInt(line);
   if (!length || *length < 512) {
@@ -235,6 +296,36 @@ std::string EngineYaml(const ServiceParams& p, const std::string& indent) {
     if (!b) p.Warn(std::string(param) + " = " + v + ": expected yes or no, left at no");
     if (b && *b) y += indent + field + ": true\n";
   }
+  return y;
+}
+
+// A verdict store's retention_time and cleanup_interval as a service has them
+// (postscreen_cache_retention_time, postscreen_cache_cleanup_interval).
+struct StoreTimes {
+  std::string retention, cleanup;  // what to write; "" for mxscreen's default
+};
+
+// The duration in effect for a field written as `text` ("" for the default).
+Seconds Effective(const std::string& text, const TimeParam& t) {
+  return ParseDuration(text.empty() ? t.field_default : text).value_or(Seconds(0));
+}
+
+StoreTimes ReadStoreTimes(const ServiceParams& p) {
+  StoreTimes out;
+  for (auto [t, text] :
+       {std::pair<const TimeParam*, std::string*>{&kCacheRetention, &out.retention},
+        {&kCacheCleanup, &out.cleanup}}) {
+    p.MarkUsed(t->param);
+    auto value = TimeValue(p, *t, p.Get(t->param), false);
+    if (value && !IsDefault(*value, t->field_default)) *text = *value;
+  }
+  return out;
+}
+
+std::string StoreTimesYaml(const StoreTimes& times, const std::string& indent) {
+  std::string y;
+  if (!times.retention.empty()) y += indent + "retention_time: " + times.retention + "\n";
+  if (!times.cleanup.empty()) y += indent + "cleanup_interval: " + times.cleanup + "\n";
   return y;
 }
 
@@ -330,9 +421,34 @@ struct Globals {
   Limits limits;
   bool respectful = true;
   std::string backend;
+  // Each store path's retention and cleanup, and who set them: the first
+  // to use the path (the gateway's store first). mxscreen opens one store
+  // per path, with one retention and cleanup.
+  std::map<std::string, std::pair<StoreTimes, std::string>> store_times;
 };
 
-std::string ListenerYaml(const ListenerAddress& where, const ServiceParams& p, const Globals& g) {
+// The times of the store at `path` for this service (`who`): its own, or,
+// when the store is shared with an earlier listener or the gateway and
+// they differ, the earlier ones, with a warning.
+StoreTimes SharedStoreTimes(const std::string& path, const std::string& who, const ServiceParams& p,
+                            Globals& g) {
+  StoreTimes mine = ReadStoreTimes(p);
+  auto [it, first] = g.store_times.emplace(path, std::make_pair(mine, who));
+  if (first) return mine;
+  const auto& [kept, owner] = it->second;
+  for (auto [t, want, have] : {std::tuple<const TimeParam*, const std::string*, const std::string*>{
+                                   &kCacheRetention, &mine.retention, &kept.retention},
+                               {&kCacheCleanup, &mine.cleanup, &kept.cleanup}}) {
+    if (Effective(*want, *t) == Effective(*have, *t)) continue;
+    p.Warn(p.service()->origin + ": " + t->param + " = " + p.Get(t->param) +
+           ": the verdict store " + path + " is shared with " + owner + ", whose " + t->field +
+           " (" + (have->empty() ? t->field_default : *have) +
+           ") is used: mxscreen has one per store");
+  }
+  return kept;
+}
+
+std::string ListenerYaml(const ListenerAddress& where, const ServiceParams& p, Globals& g) {
   const std::string in = "    ";
   std::string y = "  - name: " + YamlScalar(where.name) + "\n";
   y += in + "address: " + YamlScalar(where.address) + "\n";
@@ -340,6 +456,7 @@ std::string ListenerYaml(const ListenerAddress& where, const ServiceParams& p, c
   if (program != "postfix/postscreen") y += in + "program_name: " + YamlScalar(program) + "\n";
   std::string banner = p.Get("smtpd_banner");
   if (banner != g.hostname + " ESMTP Postfix") y += in + "banner: " + YamlScalar(banner) + "\n";
+  y += TimeYaml(p, kGreetWait, in);
   if (p.Get("myhostname") != g.hostname) {
     p.Warn(p.service()->origin + ": -o myhostname: mxscreen has one hostname per gateway, " +
            g.hostname + " is used");
@@ -358,7 +475,12 @@ std::string ListenerYaml(const ListenerAddress& where, const ServiceParams& p, c
   std::string engine = EngineYaml(p, in + "  ");
   if (!engine.empty()) y += in + "smtp:\n" + engine;
   std::string store = StorePath(p);
-  if (store != g.store) y += in + "store:\n" + in + "  path: " + YamlScalar(store) + "\n";
+  StoreTimes times = SharedStoreTimes(store, "listener " + where.name, p, g);
+  if (store != g.store) {
+    // A listener's own store does not inherit the gateway store's times.
+    y += in + "store:\n" + in + "  path: " + YamlScalar(store) + "\n";
+    y += StoreTimesYaml(times, in + "  ");
+  }
   y += in + "handoff:\n" + in + "  backends:\n" + in + "    - " + YamlScalar(g.backend) + "\n";
   y += in + "  proxy_protocol: v2\n";
 
@@ -437,7 +559,9 @@ int Import(const ImportPostfixOptions& o, std::ostream& out, ImportState& s) {
     if (facility != "mail") y += "  syslog_facility: " + YamlScalar(facility) + "\n";
   }
   if (!g.respectful) y += "  respectful_logging: false\n";
-  y += "store:\n  path: " + YamlScalar(g.store) + "\n";
+  StoreTimes store_times = ReadStoreTimes(global);
+  g.store_times.emplace(g.store, std::make_pair(store_times, std::string("the gateway")));
+  y += "store:\n  path: " + YamlScalar(g.store) + "\n" + StoreTimesYaml(store_times, "  ");
   y += "limits:\n";
   WriteLimits(g.limits, "  ", &y);
 
@@ -465,6 +589,20 @@ int Import(const ImportPostfixOptions& o, std::ostream& out, ImportState& s) {
   }
   if (listeners.empty()) throw postfix::ParseError("no postscreen service with a usable address");
   y += "listeners:\n" + listeners;
+
+  // Where mxscreen has one value, a ${stress?...} that differs is said so.
+  for (const postfix::MasterService* svc : screened) {
+    ServiceParams p(s, svc);
+    for (const auto& name : s.used) {
+      if (name == kGreetWait.param || name == kCommandTime.param) continue;
+      std::string normal = p.Get(name);
+      std::string stressed = p.GetStress(name);
+      if (stressed != normal) {
+        s.Warn(p.OriginOf(name) + name + ": the value under stress (" + stressed +
+               ") is not imported, mxscreen uses " + normal + " always");
+      }
+    }
+  }
 
   for (const auto& name : s.main.order()) {
     if (name.compare(0, 11, "postscreen_") != 0 || s.used.count(name)) continue;

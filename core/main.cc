@@ -106,17 +106,18 @@ int main(int argc, char** argv) {
       "verdict", "read, remove or import verdict store records (the gateway must be stopped)");
   verdict->require_subcommand(1);
   for (const char* name : {"get", "delete"}) {
-    auto* sub = verdict->add_subcommand(
-        name, std::string(name) == "get" ? "print a client's passes and when they expire"
-                                         : "remove a client's record");
+    auto* sub = verdict->add_subcommand(name, std::string(name) == "get"
+                                                  ? "print a client's passes and when they expire"
+                                                  : "remove a client's record");
     sub->add_option("ADDR", verdict_opts.address, "client IP address")->required();
     sub->add_option("--config,-c", verdict_opts.config_path, "config file (YAML or JSON)")
         ->capture_default_str();
-    sub->add_option("--listener", verdict_opts.listener, "whose store (default: the first listener)");
+    sub->add_option("--listener", verdict_opts.listener,
+                    "whose store (default: the first listener)");
     sub->final_callback([&verdict_opts, name] { verdict_opts.command = name; });
   }
-  auto* verdict_import = verdict->add_subcommand(
-      "import", "import a postscreen cache dump (postmap -s btree:PATH)");
+  auto* verdict_import =
+      verdict->add_subcommand("import", "import a postscreen cache dump (postmap -s btree:PATH)");
   verdict_import->add_option("--from-postmap", verdict_opts.from_postmap, "the dump (- for stdin)")
       ->required();
   verdict_import->add_option("--config,-c", verdict_opts.config_path, "config file (YAML or JSON)")

@@ -441,7 +441,8 @@ void Session::ProcessInput() {
       ending = "\r\n";
     }
     std::string_view line(in_.data() + consumed, end - consumed);
-    if (line.size() > config_->engine.line_length_limit) {
+    // Postfix refuses a line once its buffer holds line_length_limit bytes.
+    if (line.size() >= config_->engine.line_length_limit) {
       engine_->OnLineTooLong(&out);
       close_after = true;
       break;
@@ -463,7 +464,7 @@ void Session::ProcessInput() {
   in_.erase(0, consumed);
   // An idle engine session keeps no read buffer either.
   if (in_.empty()) std::string().swap(in_);
-  if (!close_after && in_.size() > config_->engine.line_length_limit) {
+  if (!close_after && in_.size() >= config_->engine.line_length_limit) {
     engine_->OnLineTooLong(&out);
     close_after = true;
   }

@@ -12,11 +12,6 @@ bool IEquals(std::string_view a, const char* b) {
   return a.size() == n && strncasecmp(a.data(), b, n) == 0;
 }
 
-bool IStartsWith(std::string_view a, const char* prefix) {
-  size_t n = std::char_traits<char>::length(prefix);
-  return a.size() >= n && strncasecmp(a.data(), prefix, n) == 0;
-}
-
 // "<a@b>" or "a@b" after "FROM:"/"TO:", with blanks allowed after the colon.
 std::string_view AddressOf(std::string_view arg, size_t prefix_len) {
   std::string_view rest = arg.substr(prefix_len);
@@ -35,10 +30,12 @@ struct CommandName {
 };
 
 // The commands the engine knows; anything else is "UNIMPLEMENTED" in logs.
+// needs_helo: with helo_required, postscreen asks for HELO before MAIL and
+// ETRN only.
 constexpr CommandName kCommands[] = {
-    {"HELO", false}, {"EHLO", false},    {"MAIL", true},  {"RCPT", true},    {"DATA", true},
-    {"BDAT", true},  {"RSET", false},    {"NOOP", false}, {"VRFY", true},    {"ETRN", true},
-    {"QUIT", false}, {"STARTTLS", true}, {"AUTH", true},  {"XCLIENT", true}, {"XFORWARD", true},
+    {"HELO", false}, {"EHLO", false},     {"MAIL", true},  {"RCPT", false},    {"DATA", false},
+    {"BDAT", false}, {"RSET", false},     {"NOOP", false}, {"VRFY", false},    {"ETRN", true},
+    {"QUIT", false}, {"STARTTLS", false}, {"AUTH", false}, {"XCLIENT", false}, {"XFORWARD", false},
 };
 
 }  // namespace
@@ -73,14 +70,14 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
   for (const auto& c : kCommands) {
     if (IEquals(verb, c.name)) cmd = &c;
   }
-  where_ = cmd ? cmd->name : "UNIMPLEMENTED";
-
-  // Junk counts too; QUIT never trips the limit (postscreen).
+  // Junk counts too; QUIT never trips the limit. "after" names the last
+  // command answered, as postscreen logs it.
   if (++command_count_ > config_.command_count_limit && !IEquals(verb, "QUIT")) {
     host_.Log("COMMAND COUNT LIMIT from %s after %s", host_.client_tag(), where_);
     *out += "421 " + hostname_ + " Service unavailable - try again later\r\n";
     return Next::kClose;
   }
+  where_ = cmd ? cmd->name : "UNIMPLEMENTED";
   // AUTH, XCLIENT and XFORWARD are known (logged by name) but never enabled.
   if (cmd == nullptr || IEquals(verb, "AUTH") || IEquals(verb, "XCLIENT") ||
       IEquals(verb, "XFORWARD")) {
@@ -117,10 +114,12 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
   if (IEquals(verb, "MAIL")) {
     if (has_sender_) {
       *out += "503 5.5.1 Error: nested MAIL command\r\n";
-    } else if (!IStartsWith(arg, "FROM:")) {
+    } else if (arg.find(':') == std::string_view::npos) {
+      // postscreen only wants the colon ("MAIL TO:<x>" passes); it never
+      // delivers, so it does not validate.
       *out += "501 5.5.4 Syntax: MAIL FROM:<address>\r\n";
     } else {
-      sender_.assign(AddressOf(arg, 5));
+      sender_.assign(AddressOf(arg, arg.find(':') + 1));
       has_sender_ = true;
       *out += "250 2.1.0 Ok\r\n";
     }
@@ -135,12 +134,9 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
       *out += "501 5.5.4 Syntax: DATA\r\n";
       return Next::kContinue;
     }
-    if (!has_sender_) {
-      *out += "503 5.5.1 Error: need RCPT command\r\n";
-    } else {
-      host_.Log("%s without valid RCPT from %s", where_, host_.client_tag());
-      *out += "554 5.5.1 Error: no valid recipients\r\n";
-    }
+    host_.Log("%s without valid RCPT from %s", where_, host_.client_tag());
+    *out += has_sender_ ? "554 5.5.1 Error: no valid recipients\r\n"
+                        : "503 5.5.1 Error: need RCPT command\r\n";
     // The client would now send message content that the engine cannot read
     // as commands; postscreen hangs up here too.
     return Next::kClose;
@@ -160,8 +156,14 @@ SmtpEngine::Next SmtpEngine::OnLine(std::string_view line, std::string* out) {
       *out += "501 5.5.4 Syntax: VRFY address\r\n";
       return Next::kContinue;
     }
-    *out += config_.disable_vrfy ? "502 5.5.1 VRFY command is disabled\r\n"
-                                 : "450 4.3.2 Service currently unavailable\r\n";
+    if (config_.disable_vrfy) {
+      *out += "502 5.5.1 VRFY command is disabled\r\n";
+    } else {
+      // The same answer RCPT would get (an enforced failure's 550), unlogged.
+      std::string_view reply = host_.enforced_rcpt_reply();
+      out->append(reply.empty() ? "450 4.3.2 Service currently unavailable" : reply);
+      *out += "\r\n";
+    }
     return Next::kContinue;
   }
   if (IEquals(verb, "ETRN")) {
@@ -178,11 +180,11 @@ void SmtpEngine::Rcpt(std::string_view arg, std::string* out) {
     *out += "503 5.5.1 Error: need MAIL command\r\n";
     return;
   }
-  if (!IStartsWith(arg, "TO:")) {
+  if (arg.find(':') == std::string_view::npos) {
     *out += "501 5.5.4 Syntax: RCPT TO:<address>\r\n";
     return;
   }
-  std::string_view rcpt = AddressOf(arg, 3);
+  std::string_view rcpt = AddressOf(arg, arg.find(':') + 1);
   std::string_view reply = host_.enforced_rcpt_reply();
   if (reply.empty()) reply = "450 4.3.2 Service currently unavailable";
   host_.Log("NOQUEUE: reject: RCPT from %s: %.*s; from=<%s>, to=<%.*s>, proto=%s, helo=<%s>",

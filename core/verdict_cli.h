@@ -21,15 +21,16 @@
 namespace mxs {
 
 struct VerdictCliOptions {
-  std::string command;      // "get", "delete" or "import"
-  std::string address;      // get, delete: the client address
-  std::string from_postmap; // import: the `postmap -s` dump ("-" = stdin)
+  std::string command;       // "get", "delete" or "import"
+  std::string address;       // get, delete: the client address
+  std::string from_postmap;  // import: the `postmap -s` dump ("-" = stdin)
   std::string config_path = "/etc/mxscreen/mxscreen.yaml";
-  std::string listener;     // whose store; empty: the first listener's
+  std::string listener;  // whose store; empty: the first listener's
   // Tests: seconds since the epoch; default time().
   std::function<int64_t()> clock;
 };
 
+// Runs one command: results on `out`, errors on `err`; returns the exit code.
 int RunVerdictCommand(const VerdictCliOptions& options, std::ostream& out, std::ostream& err);
 
 // One entry of postscreen's cache as `postmap -s` prints it:

@@ -8,8 +8,9 @@
 // write reaches the kernel before Update returns, so a crash of the process
 // (kill -9) loses nothing; a background thread syncs the log once a second
 // (when there were writes), so a power failure or kernel crash loses at most
-// about the last second of passes. That is acceptable for a cache (spec section 7): a lost pass means
-// the client is tested once more.
+// about the last second of passes (a whole-store compaction in progress can
+// delay a sync by its duration). That is acceptable for a cache (spec
+// section 7): a lost pass means the client is tested once more.
 //
 // Expiry: nothing here sweeps. A compaction filter drops every record whose
 // latest pass expired longer ago than the retention time while RocksDB
@@ -222,6 +223,23 @@ class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
   int64_t retention_;
 };
 
+// The caches, one pair per process so that several listeners' stores share
+// one memory budget (RocksDB keys both by DB and file, so sharing is safe).
+// An LRU cache takes memory only as it fills.
+struct Caches {
+  // Data and index blocks: what a client's first lookup since start reads.
+  std::shared_ptr<rocksdb::Cache> block = rocksdb::NewLRUCache(64 << 20);
+  // Records by key: a client looked up before (a sender that reconnects) is
+  // answered without searching index and data blocks, several times faster
+  // than from the block cache. Sized for about a million records (RocksDB
+  // charges about 400 bytes per cached record).
+  std::shared_ptr<rocksdb::Cache> row = rocksdb::NewLRUCache(512 << 20);
+};
+Caches& SharedCaches() {
+  static Caches* caches = new Caches;  // never destroyed: stores may outlive statics
+  return *caches;
+}
+
 // The key of the sync marker: no address has family 0, so no record uses it.
 const rocksdb::Slice kSyncMarker("\0", 1);
 
@@ -242,13 +260,9 @@ class RocksVerdictStore : public VerdictStore {
     rocksdb::BlockBasedTableOptions t;
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
-    t.block_cache = rocksdb::NewLRUCache(64 << 20);
+    t.block_cache = SharedCaches().block;
     options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-    // A row cache answers a repeated lookup of a known client without
-    // searching index and data blocks, which is most of the cost of a hit
-    // (about 4x on the test machines). Sized to hold about a million records;
-    // memory is taken only as records are looked up.
-    options_.row_cache = rocksdb::NewLRUCache(256 << 20);
+    options_.row_cache = SharedCaches().row;
     options_.memtable_prefix_bloom_size_ratio = 0.02;
     options_.memtable_whole_key_filtering = true;
     options_.compression = rocksdb::kLZ4Compression;
@@ -304,8 +318,8 @@ class RocksVerdictStore : public VerdictStore {
     if (!db) return std::nullopt;
     Key key(client);
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key.slice(),
-                                &value);
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key.slice(), &value);
     if (s.IsNotFound()) return std::nullopt;
     if (!s.ok()) {
       Failed(s.ToString());
@@ -436,7 +450,8 @@ class RocksVerdictStore : public VerdictStore {
   void Failed(const std::string& reason) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     if (Due(&last_log_, clock_(), kLogInterval)) {
-      logger_->Logf("mxscreen", "warning: verdict store %s: %s; screening as if nothing were cached",
+      logger_->Logf("mxscreen",
+                    "warning: verdict store %s: %s; screening as if nothing were cached",
                     path_.c_str(), reason.c_str());
     }
   }
@@ -474,7 +489,9 @@ class RocksVerdictStore : public VerdictStore {
     writes_suspended_.store(!s.ok(), std::memory_order_release);
     reopening_.store(false, std::memory_order_release);
     lock.unlock();
-    if (s.ok()) logger_->Logf("mxscreen", "verdict store %s: reopened after an error", path_.c_str());
+    if (s.ok()) {
+      logger_->Logf("mxscreen", "verdict store %s: reopened after an error", path_.c_str());
+    }
     return s.ok();
   }
 

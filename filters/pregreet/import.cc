@@ -7,8 +7,7 @@
 //
 // postscreen_greet_wait is not translated here: it belongs to the listener
 // (greet_wait, greet_wait_stress; the DNSBL test uses the same wait) and an
-// importer can only add its filter entry, so it is left to the core, which
-// warns about it when it is set.
+// importer can only add its filter entry, so the core writes it.
 #include <cctype>
 
 #include "core/import_postfix.h"

@@ -38,7 +38,10 @@
 #   BENCH_OUT (file to copy the markdown summary to),
 #   BENCH_WAIT_IDLE (0; up to this many seconds to wait, before starting,
 #   until the machine is idle: builds or tests running beside the benchmark
-#   take CPU from whichever contender is measured at that moment).
+#   take CPU from whichever contender is measured at that moment),
+#   BENCH_MAX_OTHERS (100 = off; e.g. 10: repeat a measurement, up to
+#   BENCH_RETRIES (3) times, when other processes used more than 10% of the
+#   CPUs during it; the tables' "others" column shows what was kept).
 #   --smoke: ~1 s per measurement, 1 round, 4M DATA - for CI; checks that
 #   every contender works, the figures mean nothing.
 set -euo pipefail
@@ -65,6 +68,8 @@ CONC=${BENCH_CONCURRENCY:-16}
 DATA_BYTES=${BENCH_DATA_BYTES:-256M}
 BASE=${BENCH_PORT_BASE:-25100}
 PIN=${BENCH_PIN:-1}
+MAX_OTHERS=${BENCH_MAX_OTHERS:-100}
+RETRIES=${BENCH_RETRIES:-3}
 TWO=${BENCH_TWO_THREADS:-1}
 SINK=${BENCH_SINK:-1}
 if ((SMOKE)); then SECS=1; ROUNDS=1; DATA_BYTES=4M; fi
@@ -305,23 +310,33 @@ measure() {  # PHASE KEY ROUND MODE ARGS...
     local phase=$1 key=$2 round=$3 mode=$4
     shift 4
     [[ -z ${CSKIP[$key]:-} ]] || return 0
-    [[ -z ${CDRAIN[$key]} ]] || drain_queue "${CDRAIN[$key]}"
-    local c0 c1 b0 b1 res conns rate cpu_us s0 s1 others roots lgt
-    roots=$(all_roots)
-    c0=$(tree_cpu "${CROOT[$key]}")
-    b0=$(tree_cpu "$roots")
-    s0=$(cpu_sample)
-    res=$(run_loadgen "$key" --mode "$mode" --concurrency "$CONC" "$@")
-    s1=$(cpu_sample)
-    b1=$(tree_cpu "$roots")
-    c1=$(tree_cpu "${CROOT[$key]}")
-    if [[ -z $res ]]; then
-        log "$phase $key round $round: no result (see $WORK/loadgen-$key.err)"
-        return 0
-    fi
-    conns=$(field "$res" conns)
-    lgt=$(awk -v c="$(field "$res" lg_cpu)" -v s="$(field "$res" secs)" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f\n", c * s * hz }')
-    others=$(others_pct "$s0" "$s1" $((b1 - b0 + lgt)))
+    local c0 c1 b0 b1 res conns rate cpu_us s0 s1 others roots lgt try
+    for ((try = 0; ; try++)); do
+        [[ -z ${CDRAIN[$key]} ]] || drain_queue "${CDRAIN[$key]}"
+        roots=$(all_roots)
+        c0=$(tree_cpu "${CROOT[$key]}")
+        b0=$(tree_cpu "$roots")
+        s0=$(cpu_sample)
+        res=$(run_loadgen "$key" --mode "$mode" --concurrency "$CONC" "$@")
+        s1=$(cpu_sample)
+        b1=$(tree_cpu "$roots")
+        c1=$(tree_cpu "${CROOT[$key]}")
+        if [[ -z $res ]]; then
+            log "$phase $key round $round: no result (see $WORK/loadgen-$key.err)"
+            return 0
+        fi
+        conns=$(field "$res" conns)
+        lgt=$(awk -v c="$(field "$res" lg_cpu)" -v s="$(field "$res" secs)" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f\n", c * s * hz }')
+        others=$(others_pct "$s0" "$s1" $((b1 - b0 + lgt)))
+        # On a shared machine: measure again (bounded) when something outside
+        # the benchmark took more than BENCH_MAX_OTHERS % of the CPUs meanwhile.
+        if ((others > MAX_OTHERS && try < RETRIES)); then
+            log "$phase $key round $round: others used ${others}% of the CPUs (> ${MAX_OTHERS}%), measuring again ($((try + 1))/$RETRIES)"
+            sleep 5
+            continue
+        fi
+        break
+    done
     if [[ $mode == data ]]; then rate=$(field "$res" mb_per_s); else rate=$(field "$res" rate); fi
     cpu_us=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$conns" 'BEGIN { printf "%.1f", (n > 0) ? (d * 1e6 / hz / n) : 0 }')
     echo "$phase $key $round $rate $cpu_us $(field "$res" errors) $(field "$res" p50_us) $(field "$res" p99_us) $(field "$res" lg_cpu) $conns $others" >>"$RES"
@@ -479,7 +494,7 @@ SUM=$WORK/summary.md
 {
     echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'); $NPROC CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)); kernel $(uname -r); Postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null)."
     echo "Machine before the run: load average $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg). \"others\" = CPU used by processes outside the benchmark during each measurement (min-max over rounds), in % of all CPUs."
-    echo "Settings: ${SECS}s per measurement, $ROUNDS rounds alternating, concurrency $CONC, sources $SOURCES, DATA $DATA_BYTES, pinning $( ((PIN)) && echo 'servers CPU 0 / load generator CPU 1 in (a) 1-thread rows' || echo off)$( ((SMOKE)) && echo ', SMOKE RUN (figures meaningless)')."
+    echo "Settings: ${SECS}s per measurement, $ROUNDS rounds alternating, concurrency $CONC, sources $SOURCES, DATA $DATA_BYTES, re-measure when others > ${MAX_OTHERS}% (up to $RETRIES times), pinning $( ((PIN)) && echo 'servers CPU 0 / load generator CPU 1 in (a) 1-thread rows' || echo off)$( ((SMOKE)) && echo ', SMOKE RUN (figures meaningless)')."
     echo
     echo "(a) Reject path, denylisted clients, action drop (medians)"
     echo

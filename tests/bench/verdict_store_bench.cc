@@ -1,16 +1,16 @@
 // verdict_store_bench: lookups per second of the verdict store
 // (core/verdict_store.cc) on a store of 1,000,000 records, single thread:
 // the connect-phase cost of every connection (target: >= 500,000/s per
-// core). Misses (a new client: the bloom filter answers), cold hits (a
-// known client's first lookup since the store was opened: index and data
-// blocks are searched) and warm hits (a client looked up before: the row
-// cache answers) separately, since their costs differ by an order of
-// magnitude. The store
-// is built once through the public API (Update), compacted so that it looks
-// like a long-running store (records in table files, not the memtable), in
-// a temporary directory removed at the end. Rates are per CPU second of the
-// benchmark thread (Google Benchmark's default), i.e. per core, and so stay
-// meaningful on a machine that is busy with something else.
+// core). Three cases, since their costs differ by an order of magnitude:
+// misses (a new client: the bloom filter answers), cold hits (a known
+// client's first lookup since the store was opened: index and data blocks
+// are searched) and warm hits (a client looked up before, as a sender that
+// reconnects: the row cache answers). The store is built once through the
+// public API (Update), compacted so that it looks like a long-running store
+// (records in table files, not the memtable), and reopened so the caches
+// start empty; it lives in a temporary directory removed at the end. Rates
+// are per CPU second of the benchmark thread (Google Benchmark's default),
+// i.e. per core, so they stay meaningful on a machine busy with other work.
 //
 //   mxs_verdict_bench [--records=N] [google benchmark flags]
 #include <benchmark/benchmark.h>
@@ -123,7 +123,8 @@ uint64_t DirBytes(const std::string& dir) {
 
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--records=", 10) == 0) g_records = std::strtoul(argv[i] + 10, nullptr, 10);
+    if (std::strncmp(argv[i], "--records=", 10) == 0)
+      g_records = std::strtoul(argv[i] + 10, nullptr, 10);
   }
   benchmark::Initialize(&argc, argv);
 
@@ -145,15 +146,15 @@ int main(int argc, char** argv) {
     static const char* kTests[] = {"pregreet", "dnsbl", "pipelining", "non_smtp", "bare_newline"};
     for (size_t i = 0; i < g_records; ++i) {
       mxs::VerdictRecord r;
-      for (int t = 0; t < 5; ++t) r.Set(kTests[t], kNow + 86400 + static_cast<int64_t>(i % 86400) + t);
+      for (int t = 0; t < 5; ++t)
+        r.Set(kTests[t], kNow + 86400 + static_cast<int64_t>(i % 86400) + t);
       g_store->Update(Client(i, true), r);
     }
     g_store->CompactNow();
     // Reopened, as after a restart: the caches start empty.
     g_store.reset();
     g_store = mxs::OpenVerdictStore(options, nullptr);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "store: %zu records (5 passes each), %.1f MB on disk, built in %.1f s\n",
                  g_records, DirBytes(options.path) / 1e6, secs);
 

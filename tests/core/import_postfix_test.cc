@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "core/config_error.h"
 #include "core/gateway_config.h"
@@ -70,6 +71,13 @@ const char kHandoff[] =
     "      backends:\n"
     "        - 127.0.0.1:10025\n"
     "      proxy_protocol: v2\n";
+
+// Postfix's pregreet test is on by default (postscreen_greet_action = ignore,
+// postscreen_greet_ttl = 1d), so every listener gets it after the access list.
+const char kPregreet[] =
+    "      - name: pregreet\n"
+    "        action: ignore\n"
+    "        ttl: 1d\n";
 
 std::string Expand(const std::string& text, const std::map<std::string, std::string>& params) {
   return postfix::Expand(text, [&](const std::string& n) -> std::optional<std::string> {
@@ -229,7 +237,8 @@ TEST_F(ImportPostfixTest, DefaultsOnly) {
                         "            - permit_mynetworks: true\n"
                         "          mynetworks:\n"
                         "            - 127.0.0.0/8\n"
-                        "            - \"::1/128\"\n");
+                        "            - \"::1/128\"\n" +
+                        kPregreet);
   EXPECT_EQ(r.warnings,
             "warning: inet_protocols = all: listening on 0.0.0.0:25 (IPv4 only); use address "
             "\"[::]:25\" instead to accept IPv6 as well (dual-stack on Linux)\n"
@@ -268,17 +277,17 @@ TEST_F(ImportPostfixTest, ReferencesAndPostfixDefaults) {
                         "  - name: smtp@192.0.2.10:25\n"
                         "    address: 192.0.2.10:25\n"
                         "    banner: \"mx.example.org ESMTP Zorg\"\n" +
-                        kHandoff +
+                        kHandoff + "    filters:\n" + kPregreet +
                         "  - name: \"smtp@[2001:db8::10]:25\"\n"
                         "    address: \"[2001:db8::10]:25\"\n"
                         "    banner: \"mx.example.org ESMTP Zorg\"\n" +
-                        kHandoff);
+                        kHandoff + "    filters:\n" + kPregreet);
   EXPECT_EQ(r.warnings,
             "warning: postscreen_post_queue_limit = 0: mxscreen needs a positive number, left at "
             "its default\n");
 }
 
-TEST_F(ImportPostfixTest, StressFormsTakeNormalOperation) {
+TEST_F(ImportPostfixTest, StressFormsTakeNormalOperationWhereThereIsOneValue) {
   auto r = Run(std::string(kBase) +
                "postscreen_command_time_limit = ${stress?{5}:{60}}s\n"
                "postscreen_command_count_limit = ${stress?{5}:{30}}\n"
@@ -288,12 +297,192 @@ TEST_F(ImportPostfixTest, StressFormsTakeNormalOperation) {
   EXPECT_NE(r.yaml.find("    smtp:\n"
                         "      command_count_limit: 30\n"
                         "      command_time_limit: 60s\n"
+                        "      command_time_limit_stress: 5s\n"
                         "      helo_required: true\n"),
             std::string::npos)
       << r.yaml;
+  // mxscreen has no command count under stress.
+  EXPECT_EQ(r.warnings, "warning: " + dir_ +
+                            "/main.cf, line 6: postscreen_command_count_limit: the value under "
+                            "stress (5) is not imported, mxscreen uses 30 always\n");
+}
+
+// postscreen_greet_wait -> the listener's greet_wait (normal operation) and
+// greet_wait_stress, each written only when it is not mxscreen's default (6s,
+// 2s, Postfix's ${stress?{2}:{6}}s).
+TEST_F(ImportPostfixTest, GreetWaitNormalAndUnderStress) {
+  auto both = Run(std::string(kBase) + "postscreen_greet_wait = ${stress?{3}:{10}}s\n");
+  EXPECT_EQ(both.rc, 0);
+  EXPECT_NE(both.yaml.find("    address: 0.0.0.0:25\n"
+                           "    greet_wait: 10s\n"
+                           "    greet_wait_stress: 3s\n"
+                           "    handoff:\n"),
+            std::string::npos)
+      << both.yaml;
+  EXPECT_EQ(both.warnings, "");
+
+  // A plain value holds under stress too, as in Postfix; seconds by default.
+  auto plain = Run(std::string(kBase) + "postscreen_greet_wait = 4\n");
+  EXPECT_NE(plain.yaml.find("    greet_wait: 4s\n"
+                            "    greet_wait_stress: 4s\n"),
+            std::string::npos)
+      << plain.yaml;
+
+  // Only the value that differs from the default.
+  auto stress_only = Run(std::string(kBase) + "postscreen_greet_wait = ${stress?{1}:{6}}s\n");
+  EXPECT_NE(stress_only.yaml.find("    address: 0.0.0.0:25\n"
+                                  "    greet_wait_stress: 1s\n"
+                                  "    handoff:\n"),
+            std::string::npos)
+      << stress_only.yaml;
+  EXPECT_EQ(stress_only.yaml.find("greet_wait:"), std::string::npos);
+
+  // Per service: only the listener whose service overrides it.
+  auto per_service =
+      Run(kBase,
+          "smtp inet n - y - 1 postscreen\n"
+          "127.0.0.1:2525 inet n - y - 1 postscreen -o postscreen_greet_wait=${stress?{1}:{1m}}\n");
+  EXPECT_NE(per_service.yaml.find("  - name: smtp\n"
+                                  "    address: 0.0.0.0:25\n"
+                                  "    handoff:\n"),
+            std::string::npos)
+      << per_service.yaml;
+  EXPECT_NE(per_service.yaml.find("    address: 127.0.0.1:2525\n"
+                                  "    greet_wait: 1m\n"
+                                  "    greet_wait_stress: 1s\n"),
+            std::string::npos)
+      << per_service.yaml;
+  EXPECT_EQ(per_service.warnings, "");
+}
+
+// postscreen_command_time_limit -> smtp.command_time_limit and
+// smtp.command_time_limit_stress (defaults 300s, 10s).
+TEST_F(ImportPostfixTest, CommandTimeLimitNormalAndUnderStress) {
+  auto normal = Run(std::string(kBase) + "postscreen_command_time_limit = ${stress?{10}:{120}}s\n");
+  EXPECT_NE(normal.yaml.find("    smtp:\n"
+                             "      command_time_limit: 120s\n"
+                             "    handoff:\n"),
+            std::string::npos)
+      << normal.yaml;
+  EXPECT_EQ(normal.warnings, "");
+
+  auto stress = Run(std::string(kBase) + "postscreen_command_time_limit = ${stress?{30}:{5m}}\n");
+  EXPECT_NE(stress.yaml.find("    smtp:\n"
+                             "      command_time_limit_stress: 30s\n"
+                             "    handoff:\n"),
+            std::string::npos)
+      << stress.yaml;
+  EXPECT_EQ(stress.warnings, "");
+
+  auto plain = Run(std::string(kBase) + "postscreen_command_time_limit = 2m\n");
+  EXPECT_NE(plain.yaml.find("    smtp:\n"
+                            "      command_time_limit: 2m\n"
+                            "      command_time_limit_stress: 2m\n"),
+            std::string::npos)
+      << plain.yaml;
+}
+
+// postscreen_cache_retention_time (days by default) and
+// postscreen_cache_cleanup_interval (hours by default; 0 disables) -> the
+// store's retention_time and cleanup_interval. A listener with its own store
+// carries them too: it does not inherit the gateway store's.
+TEST_F(ImportPostfixTest, CacheRetentionAndCleanup) {
+  auto r = Run(std::string(kBase) +
+                   "postscreen_cache_retention_time = 30\n"
+                   "postscreen_cache_cleanup_interval = 1\n",
+               "smtp inet n - y - 1 postscreen\n"
+               "127.0.0.1:2525 inet n - y - 1 postscreen\n"
+               "  -o postscreen_cache_map=btree:$data_directory/test_cache\n"
+               "  -o postscreen_cache_cleanup_interval=0\n");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.yaml.find("store:\n"
+                        "  path: /var/lib/mxscreen/postscreen_cache\n"
+                        "  retention_time: 30d\n"
+                        "  cleanup_interval: 1h\n"
+                        "limits:\n"),
+            std::string::npos)
+      << r.yaml;
+  EXPECT_NE(r.yaml.find("    store:\n"
+                        "      path: /var/lib/mxscreen/test_cache\n"
+                        "      retention_time: 30d\n"
+                        "      cleanup_interval: 0\n"),
+            std::string::npos)
+      << r.yaml;
+  EXPECT_EQ(r.warnings, "");
+  std::string path = Write("mxscreen.yaml", r.yaml);
+  auto config = BuildGatewayConfig(LoadBootstrapFile(path), dir_);
+  ASSERT_EQ(config->listeners.size(), 2u);
+  EXPECT_EQ(config->listeners[0]->store_retention, Seconds(30 * 86400));
+  EXPECT_EQ(config->listeners[0]->store_cleanup_interval, Seconds(3600));
+  EXPECT_EQ(config->listeners[1]->store_path, "/var/lib/mxscreen/test_cache");
+  EXPECT_EQ(config->listeners[1]->store_retention, Seconds(30 * 86400));
+  EXPECT_EQ(config->listeners[1]->store_cleanup_interval, Seconds(0));
+}
+
+// mxscreen opens one store per path, with one retention and cleanup: a
+// service that shares the gateway's store but overrides them is told so.
+TEST_F(ImportPostfixTest, SharedStoreKeepsOneRetention) {
+  auto r = Run(std::string(kBase) + "postscreen_cache_retention_time = 3d\n",
+               "smtp inet n - y - 1 postscreen\n"
+               "127.0.0.1:2525 inet n - y - 1 postscreen -o postscreen_cache_retention_time=1d\n");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.yaml.find("    store:"), std::string::npos) << r.yaml;
+  EXPECT_EQ(r.warnings, "warning: " + dir_ +
+                            "/master.cf, line 2: postscreen_cache_retention_time = 1d: the "
+                            "verdict store /var/lib/mxscreen/postscreen_cache is shared with the "
+                            "gateway, whose retention_time (3d) is used: mxscreen has one per "
+                            "store\n");
+}
+
+// Postfix's defaults, spelled out or in other units, write nothing.
+TEST_F(ImportPostfixTest, TimeDefaultsWriteNothing) {
+  auto baseline = Run(kBase);
+  auto spelled = Run(std::string(kBase) +
+                     "postscreen_greet_wait = ${stress?{2}:{6}}s\n"
+                     "postscreen_command_time_limit = ${stress?{10s}:{5m}}\n"
+                     "postscreen_cache_retention_time = 1w\n"
+                     "postscreen_cache_cleanup_interval = 720m\n");
+  EXPECT_EQ(spelled.rc, 0);
+  EXPECT_EQ(spelled.yaml, baseline.yaml);
+  EXPECT_EQ(spelled.warnings, "");
+  EXPECT_EQ(baseline.yaml.find("greet_wait"), std::string::npos) << baseline.yaml;
+  EXPECT_EQ(baseline.yaml.find("    smtp:"), std::string::npos) << baseline.yaml;
+  EXPECT_EQ(baseline.yaml.find("retention_time"), std::string::npos) << baseline.yaml;
+  EXPECT_EQ(baseline.yaml.find("cleanup_interval"), std::string::npos) << baseline.yaml;
+}
+
+// Values Postfix refuses (bad syntax, below its minimum) are warned about
+// and left at mxscreen's default, so that the output still validates.
+TEST_F(ImportPostfixTest, TimeValuesPostfixRefusesAreWarned) {
+  auto r = Run(std::string(kBase) +
+               "postscreen_greet_wait = ${stress?{0}:{8}}s\n"
+               "postscreen_command_time_limit = 0\n"
+               "postscreen_cache_retention_time = 0\n"
+               "postscreen_cache_cleanup_interval = 1y\n");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.yaml.find("    greet_wait: 8s\n    handoff:\n"), std::string::npos) << r.yaml;
+  EXPECT_EQ(r.yaml.find("    smtp:"), std::string::npos) << r.yaml;
+  EXPECT_EQ(r.yaml.find("retention_time"), std::string::npos) << r.yaml;
+  EXPECT_EQ(r.yaml.find("cleanup_interval"), std::string::npos) << r.yaml;
+  std::string main_cf = dir_ + "/main.cf";
   EXPECT_EQ(r.warnings,
-            "warning: postscreen_command_time_limit: the value under stress (5s) is not imported, "
-            "mxscreen uses 60s always\n");
+            "warning: " + main_cf +
+                ", line 7: postscreen_cache_retention_time = 0: expected a non-zero time value, "
+                "left at 7d\n"
+                "warning: " +
+                main_cf +
+                ", line 8: postscreen_cache_cleanup_interval = 1y: expected a time value, left "
+                "at 12h\n"
+                "warning: " +
+                main_cf +
+                ", line 5: postscreen_greet_wait under stress = 0s: expected a non-zero time "
+                "value, left at 6s (2s under stress)\n"
+                "warning: " +
+                main_cf +
+                ", line 6: postscreen_command_time_limit = 0: expected a non-zero time value, "
+                "left at 300s (10s under stress)\n");
+  std::string path = Write("mxscreen.yaml", r.yaml);
+  EXPECT_NO_THROW(BuildGatewayConfig(LoadBootstrapFile(path), dir_));
 }
 
 TEST_F(ImportPostfixTest, MasterCfServicesBecomeListeners) {
@@ -321,7 +510,7 @@ TEST_F(ImportPostfixTest, MasterCfServicesBecomeListeners) {
       "            - 127.0.0.0/8\n";
   auto with_action = [&](const std::string& a) {
     std::string s = access;
-    return s.replace(s.find("%s"), 2, a);
+    return s.replace(s.find("%s"), 2, a) + kPregreet;
   };
   EXPECT_EQ(r.yaml, std::string(kHeader) +
                         "hostname: mx.example.com\n"
@@ -356,21 +545,26 @@ TEST_F(ImportPostfixTest, UnsupportedParametersAreWarnedNeverDropped) {
                    "postscreen_dnsbl_sites = zen.spamhaus.org*2\n"
                    "postscreen_greet_action = enforce\n"
                    "smtpd_tls_security_level = may\n",
-               "smtp inet n - y - 1 postscreen -o postscreen_greet_wait=${stress?{2}:{8}}s\n");
+               "smtp inet n - y - 1 postscreen -o postscreen_dnsbl_threshold=2\n"
+               "  -o postscreen_greet_wait=${stress?{2}:{8}}s\n");
   EXPECT_EQ(r.rc, 0);
   std::string main_cf = dir_ + "/main.cf";
   std::string master_cf = dir_ + "/master.cf";
+  // Only what nobody translates is warned about (not smtpd_*: those are
+  // not postscreen's). The greet settings carried over.
   EXPECT_EQ(r.warnings, "warning: " + main_cf +
                             ", line 5: postscreen_dnsbl_sites = zen.spamhaus.org*2: not "
                             "supported by mxscreen yet, ignored\n"
                             "warning: " +
-                            main_cf +
-                            ", line 6: postscreen_greet_action = enforce: not supported "
-                            "by mxscreen yet, ignored\n"
-                            "warning: " +
                             master_cf +
-                            ", line 1: -o postscreen_greet_wait=${stress?{2}:{8}}s: not "
+                            ", line 1: -o postscreen_dnsbl_threshold=2: not "
                             "supported by mxscreen yet, ignored\n");
+  EXPECT_NE(r.yaml.find("    greet_wait: 8s\n"), std::string::npos) << r.yaml;
+  EXPECT_NE(r.yaml.find("      - name: pregreet\n"
+                        "        action: enforce\n"
+                        "        ttl: 1d\n"),
+            std::string::npos)
+      << r.yaml;
 }
 
 TEST_F(ImportPostfixTest, ZmprovAttributesOverrideMainCf) {
@@ -451,7 +645,9 @@ TEST_F(ImportPostfixTest, AccessListTables) {
 TEST_F(ImportPostfixTest, EmptyAccessListMeansNoFilter) {
   auto r = Run(std::string(kBase) + "postscreen_access_list = hash:/etc/postfix/x\n");
   EXPECT_EQ(r.rc, 0);
-  EXPECT_EQ(r.yaml.find("filters:"), std::string::npos) << r.yaml;
+  // The access list is gone (and said so); the pregreet test stays.
+  EXPECT_EQ(r.yaml.find("access_cidr"), std::string::npos) << r.yaml;
+  EXPECT_NE(r.yaml.find(std::string("    filters:\n") + kPregreet), std::string::npos) << r.yaml;
   EXPECT_EQ(r.warnings,
             "warning: postscreen_access_list: hash:/etc/postfix/x is not supported (only "
             "permit_mynetworks, cidr: and inline: tables), skipped\n"
@@ -537,11 +733,205 @@ TEST_F(ImportPostfixTest, OutputBuildsAsGatewayConfig) {
   EXPECT_EQ(v6.program_name, "postfix/v6/postscreen");
   EXPECT_EQ(v6.banner, "mx.example.com ESMTP \"quoted\" # not a comment: really");
   EXPECT_EQ(v6.limits.client_connection_count_limit, 7u);
+  // A plain value applies under stress as well, as in Postfix.
   EXPECT_EQ(v6.engine.command_time_limit, Seconds(60));
+  EXPECT_EQ(v6.engine.command_time_limit_stress, Seconds(60));
   EXPECT_EQ(v6.handoff.backends[0].ToString(), "[::1]:10025");
-  ASSERT_EQ(v6.chain.size(), 1u);
+  ASSERT_EQ(v6.chain.size(), 2u);
   EXPECT_EQ(v6.chain[0].name, "access_cidr");
   EXPECT_EQ(v6.chain[0].action, Action::kDrop);
+  EXPECT_EQ(v6.chain[1].name, "pregreet");
+  EXPECT_EQ(v6.chain[1].action, Action::kIgnore);
+}
+
+// End to end: a realistic Postfix 3.7 MX with every postscreen parameter
+// mxscreen supports (access list with a CIDR table, the pregreet test, the
+// deep tests with their actions, cache and command settings, a second
+// service with overrides) imports without a warning, and what is printed
+// builds as the gateway config `mxscreen validate` accepts, with each value
+// where it belongs.
+TEST_F(ImportPostfixTest, FullPostscreenSetupImportsAndBuilds) {
+  std::string table = Write("postscreen_access.cidr",
+                            "# Local exceptions to the postscreen tests\n"
+                            "192.0.2.128/25      permit\n"
+                            "198.51.100.0/24     reject\n"
+                            "203.0.113.7         dunno\n"
+                            "[2001:db8:bad::]/48 reject\n");
+  std::string main_cf =
+      "# main.cf of a Postfix 3.7 MX with postscreen\n"
+      "compatibility_level = 3.6\n"
+      "myhostname = mx1.example.com\n"
+      "inet_interfaces = all\n"
+      "inet_protocols = ipv4\n"
+      "mynetworks = 127.0.0.0/8 192.0.2.0/28\n"
+      "smtpd_banner = $myhostname ESMTP\n"
+      "\n"
+      "postscreen_access_list = permit_mynetworks,\n"
+      "    cidr:@TABLE@\n"
+      "postscreen_denylist_action = drop\n"
+      "\n"
+      "postscreen_greet_banner = $smtpd_banner - hold on\n"
+      "postscreen_greet_wait = ${stress?{3}:{8}}s\n"
+      "postscreen_greet_action = enforce\n"
+      "postscreen_greet_ttl = 2d\n"
+      "\n"
+      "postscreen_bare_newline_enable = yes\n"
+      "postscreen_bare_newline_action = enforce\n"
+      "postscreen_non_smtp_command_enable = yes\n"
+      "postscreen_non_smtp_command_action = drop\n"
+      "postscreen_forbidden_commands = $smtpd_forbidden_commands, HEAD\n"
+      "postscreen_pipelining_enable = yes\n"
+      "postscreen_pipelining_action = enforce\n"
+      "postscreen_pipelining_ttl = 14d\n"
+      "\n"
+      "postscreen_cache_map = btree:$data_directory/postscreen_cache\n"
+      "postscreen_cache_retention_time = 14d\n"
+      "postscreen_cache_cleanup_interval = 6h\n"
+      "\n"
+      "postscreen_command_count_limit = 10\n"
+      "postscreen_command_time_limit = ${stress?{10}:{120}}s\n"
+      "postscreen_helo_required = yes\n"
+      "postscreen_disable_vrfy_command = yes\n"
+      "postscreen_client_connection_count_limit = 20\n"
+      "postscreen_pre_queue_limit = 80\n"
+      "postscreen_post_queue_limit = 80\n";
+  main_cf.replace(main_cf.find("@TABLE@"), 7, table);
+  auto r = Run(main_cf,
+               "# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
+               "smtp      inet  n       -       y       -       1       postscreen\n"
+               "smtpd     pass  -       -       y       -       -       smtpd\n"
+               "dnsblog   unix  -       -       y       -       0       dnsblog\n"
+               "tlsproxy  unix  -       -       y       -       0       tlsproxy\n"
+               "127.0.0.1:2525 inet n   -       y       -       1       postscreen\n"
+               "  -o syslog_name=postfix-test\n"
+               "  -o postscreen_greet_wait=2s\n"
+               "  -o postscreen_cache_map=btree:$data_directory/test_cache\n"
+               "  -o postscreen_pipelining_enable=no\n"
+               "submission inet n       -       y       -       -       smtpd\n"
+               "  -o syslog_name=postfix/submission\n");
+  ASSERT_EQ(r.rc, 0) << r.warnings;
+  EXPECT_EQ(r.warnings, "");
+
+  const std::string engine =
+      "    smtp:\n"
+      "      command_count_limit: 10\n"
+      "      command_time_limit: 120s\n"
+      "      helo_required: true\n"
+      "      disable_vrfy: true\n";
+  std::string filters =
+      "    filters:\n"
+      "      - name: access_cidr\n"
+      "        action: drop\n"
+      "        typed_config:\n"
+      "          access_list:\n"
+      "            - permit_mynetworks: true\n"
+      "            - cidr:\n"
+      "                path: @TABLE@\n"
+      "          mynetworks:\n"
+      "            - 127.0.0.0/8\n"
+      "            - 192.0.2.0/28\n"
+      "      - name: pregreet\n"
+      "        action: enforce\n"
+      "        ttl: 2d\n"
+      "        typed_config:\n"
+      "          banner: \"mx1.example.com ESMTP - hold on\"\n"
+      "      - name: bare_newline\n"
+      "        action: enforce\n"
+      "        ttl: 30d\n"
+      "      - name: non_smtp\n"
+      "        action: drop\n"
+      "        ttl: 30d\n"
+      "        typed_config:\n"
+      "          forbidden_commands:\n"
+      "            - CONNECT\n"
+      "            - GET\n"
+      "            - POST\n"
+      "            - \"/^[^A-Z]/\"\n"
+      "            - HEAD\n";
+  filters.replace(filters.find("@TABLE@"), 7, table);
+  const std::string pipelining =
+      "      - name: pipelining\n"
+      "        action: enforce\n"
+      "        ttl: 14d\n";
+  EXPECT_EQ(r.yaml, std::string(kHeader) +
+                        "hostname: mx1.example.com\n"
+                        "logging:\n"
+                        "  sink: syslog\n"
+                        "store:\n"
+                        "  path: /var/lib/mxscreen/postscreen_cache\n"
+                        "  retention_time: 14d\n"
+                        "  cleanup_interval: 6h\n"
+                        "limits:\n"
+                        "  client_connection_count_limit: 20\n"
+                        "  pre_queue_limit: 80\n"
+                        "  post_queue_limit: 80\n"
+                        "listeners:\n"
+                        "  - name: smtp\n"
+                        "    address: 0.0.0.0:25\n"
+                        "    banner: \"mx1.example.com ESMTP\"\n"
+                        "    greet_wait: 8s\n"
+                        "    greet_wait_stress: 3s\n" +
+                        engine + kHandoff + filters + pipelining +
+                        "  - name: 127.0.0.1:2525\n"
+                        "    address: 127.0.0.1:2525\n"
+                        "    program_name: postfix-test/postscreen\n"
+                        "    banner: \"mx1.example.com ESMTP\"\n"
+                        "    greet_wait: 2s\n" +
+                        engine +
+                        "    store:\n"
+                        "      path: /var/lib/mxscreen/test_cache\n"
+                        "      retention_time: 14d\n"
+                        "      cleanup_interval: 6h\n" +
+                        kHandoff + filters);
+
+  std::string path = Write("mxscreen.yaml", r.yaml);
+  std::shared_ptr<const GatewayConfig> config;
+  try {
+    config = BuildGatewayConfig(LoadBootstrapFile(path), dir_);
+  } catch (const ConfigError& e) {
+    FAIL() << e.what() << "\n" << r.yaml;
+  }
+  EXPECT_EQ(config->hostname, "mx1.example.com");
+  ASSERT_EQ(config->listeners.size(), 2u);
+  const ListenerConfig& smtp = *config->listeners[0];
+  const ListenerConfig& test = *config->listeners[1];
+  for (const ListenerConfig* l : {&smtp, &test}) {
+    SCOPED_TRACE(l->name);
+    EXPECT_EQ(l->banner, "mx1.example.com ESMTP");
+    EXPECT_EQ(l->limits.client_connection_count_limit, 20u);
+    EXPECT_EQ(l->limits.pre_queue_limit, 80u);
+    EXPECT_EQ(l->limits.post_queue_limit, 80u);
+    EXPECT_EQ(l->engine.command_count_limit, 10u);
+    EXPECT_EQ(l->engine.command_time_limit, Seconds(120));
+    EXPECT_EQ(l->engine.command_time_limit_stress, Seconds(10));
+    EXPECT_TRUE(l->engine.helo_required);
+    EXPECT_TRUE(l->engine.disable_vrfy);
+    EXPECT_EQ(l->store_retention, Seconds(14 * 86400));
+    EXPECT_EQ(l->store_cleanup_interval, Seconds(6 * 3600));
+  }
+  EXPECT_EQ(smtp.greet_wait, Seconds(8));
+  EXPECT_EQ(smtp.greet_wait_stress, Seconds(3));
+  EXPECT_EQ(smtp.store_path, "/var/lib/mxscreen/postscreen_cache");
+  EXPECT_EQ(test.program_name, "postfix-test/postscreen");
+  EXPECT_EQ(test.greet_wait, Seconds(2));
+  EXPECT_EQ(test.greet_wait_stress, Seconds(2));
+  EXPECT_EQ(test.store_path, "/var/lib/mxscreen/test_cache");
+
+  auto chain = [](const ListenerConfig& l) {
+    std::vector<std::tuple<std::string, Action, Seconds>> out;
+    for (const auto& e : l.chain) out.emplace_back(e.name, e.action, e.ttl);
+    return out;
+  };
+  using Entry = std::tuple<std::string, Action, Seconds>;
+  const Seconds day(86400);
+  std::vector<Entry> expected = {{"access_cidr", Action::kDrop, Seconds(0)},
+                                 {"pregreet", Action::kEnforce, 2 * day},
+                                 {"bare_newline", Action::kEnforce, 30 * day},
+                                 {"non_smtp", Action::kDrop, 30 * day}};
+  EXPECT_EQ(chain(test), expected);
+  expected.emplace_back("pipelining", Action::kEnforce, 14 * day);
+  EXPECT_EQ(chain(smtp), expected);
+  EXPECT_EQ(smtp.chain[1].traits.teaser, "mx1.example.com ESMTP - hold on");
 }
 
 }  // namespace

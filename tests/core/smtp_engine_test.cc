@@ -99,7 +99,7 @@ TEST_F(EngineTest, OtherCommands) {
 TEST_F(EngineTest, DataBeforeMailOrRcptCloses) {
   EXPECT_EQ(Say("DATA"), "503 5.5.1 Error: need RCPT command\r\n");
   EXPECT_EQ(last_next, SmtpEngine::Next::kClose);
-  EXPECT_TRUE(host.lines.empty());
+  EXPECT_EQ(host.lines, std::vector<std::string>{"DATA without valid RCPT from [192.0.2.1]:4000"});
 }
 
 TEST_F(EngineTest, DataWithoutValidRcptIsLogged) {

@@ -29,16 +29,17 @@ class VerdictCliTest : public ::testing::Test {
   void SetUp() override {
     std::string tmpl = ::testing::TempDir() + "verdict_cli_XXXXXX";
     dir_ = mkdtemp(tmpl.data());
-    config_ = Write("mxscreen.yaml",
-                    "store: { path: " + dir_ + "/store, retention_time: 7d }\n"
-                    "listeners:\n"
-                    "  - name: smtp\n"
-                    "    address: 127.0.0.1:2525\n"
-                    "    handoff: { backends: [\"127.0.0.1:10025\"] }\n"
-                    "  - name: other\n"
-                    "    address: 127.0.0.1:2526\n"
-                    "    handoff: { backends: [\"127.0.0.1:10025\"] }\n"
-                    "    store: { path: " + dir_ + "/store2 }\n");
+    config_ = Write("mxscreen.yaml", "store: { path: " + dir_ +
+                                         "/store, retention_time: 7d }\n"
+                                         "listeners:\n"
+                                         "  - name: smtp\n"
+                                         "    address: 127.0.0.1:2525\n"
+                                         "    handoff: { backends: [\"127.0.0.1:10025\"] }\n"
+                                         "  - name: other\n"
+                                         "    address: 127.0.0.1:2526\n"
+                                         "    handoff: { backends: [\"127.0.0.1:10025\"] }\n"
+                                         "    store: { path: " +
+                                         dir_ + "/store2 }\n");
   }
   void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
 
@@ -191,9 +192,9 @@ TEST_F(VerdictCliTest, ImportPostmapDump) {
                        "/store; skipped 2 with no pass, 4 bad line(s)\n");
   EXPECT_EQ(r.err,
             dump + ", line 6: bad address \"192.0.2.300\"\n" +  //
-            dump + ", line 7: bad expiry time \"x\" (expected seconds since the epoch)\n" +
-            dump + ", line 8: expected an address, a tab and the expiry times\n" +
-            dump + ", line 10: more than 5 expiry times\n");
+                dump + ", line 7: bad expiry time \"x\" (expected seconds since the epoch)\n" +
+                dump + ", line 8: expected an address, a tab and the expiry times\n" + dump +
+                ", line 10: more than 5 expiry times\n");
   r = Run("get", "192.0.2.1");
   EXPECT_EQ(r.out,
             "pregreet 2023-11-14T23:13:20Z (in 1h)\n"
@@ -246,8 +247,7 @@ TEST(PostmapLineTest, Formats) {
             PostmapLine::kIgnored);
   EXPECT_EQ(ParsePostmapCacheLine("192.0.2.1\t;", &e, &why), PostmapLine::kBad);
   EXPECT_EQ(ParsePostmapCacheLine("192.0.2.1\t-5;0", &e, &why), PostmapLine::kBad);
-  EXPECT_EQ(ParsePostmapCacheLine("192.0.2.1\t99999999999999999999", &e, &why),
-            PostmapLine::kBad);
+  EXPECT_EQ(ParsePostmapCacheLine("192.0.2.1\t99999999999999999999", &e, &why), PostmapLine::kBad);
   EXPECT_EQ(ParsePostmapCacheLine("192.0.2.1\t1700000000;", &e, &why), PostmapLine::kBad);
 }
 

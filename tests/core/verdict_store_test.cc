@@ -289,8 +289,7 @@ TEST_F(VerdictStoreTest, AStoreInUseIsRefusedWithAHint) {
     Open();
     FAIL() << "opened a store twice";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("is the gateway running?"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("is the gateway running?"), std::string::npos) << e.what();
   }
 }
 
@@ -359,8 +358,8 @@ TEST_P(FailingDiskTest, DegradesToNothingCachedAndRecovers) {
   EXPECT_NO_THROW(store->Update(b, Rec({{"dnsbl", kT0 + 200}})));
   EXPECT_FALSE(store->Delete(a));
   EXPECT_GE(store->error_count(), 3u);
-  const std::string warning = "mxscreen[" + std::to_string(getpid()) + "]: warning: verdict store " +
-                              o.path + ": ";
+  const std::string warning =
+      "mxscreen[" + std::to_string(getpid()) + "]: warning: verdict store " + o.path + ": ";
   EXPECT_EQ(LogCount(warning), 1) << Log();
   EXPECT_EQ(LogCount("; screening as if nothing were cached\n"), 1) << Log();
   EXPECT_NE(Log().find("injected I/O error"), std::string::npos) << Log();

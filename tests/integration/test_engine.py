@@ -339,11 +339,13 @@ class EngineTest(MxscreenTestCase):
         after a command (after NOOP) -> '421 4.4.2 <host> Error: timeout
         exceeded' within 0.8..3 s, then close."""
         mx, port = self.gateway(smtp={"command_time_limit": "1s"})
-        c1 = self.engine_client(port, "127.0.3.26")
+        # Each clock starts before the gateway can have armed its timer, so
+        # a slow reader here cannot make the wait look shorter than it is.
         t1 = time.monotonic()
+        c1 = self.engine_client(port, "127.0.3.26")
         c2 = self.engine_client(port, "127.0.3.27")
-        self.assert_reply(c2, "NOOP", [REPLY_OK])
         t2 = time.monotonic()
+        self.assert_reply(c2, "NOOP", [REPLY_OK])
         for c, t, where in ((c1, t1, "CONNECT"), (c2, t2, "NOOP")):
             self.assert_reply(c, None, [REPLY_TIMEOUT], timeout=6)
             waited = time.monotonic() - t
@@ -360,8 +362,8 @@ class EngineTest(MxscreenTestCase):
                                       "command_time_limit_stress": "1s"},
                                 listener_limits={"pre_queue_limit": 10})
         held = [self.engine_client(port, "127.0.3.%d" % (50 + i)) for i in range(8)]
+        t0 = time.monotonic()           # before the gateway arms the timer
         c = self.engine_client(port, "127.0.3.60")
-        t0 = time.monotonic()
         mx.wait_for_message("entering STRESS mode with 9 connections")
         self.assert_reply(c, None, [REPLY_TIMEOUT], timeout=6)
         waited = time.monotonic() - t0

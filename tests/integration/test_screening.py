@@ -136,7 +136,7 @@ class PregreetTest(MxscreenTestCase):
         c2 = self.connect(port, "127.0.1.1")
         t0 = time.monotonic()
         self.assertEqual(c2.read_reply(), [BACKEND_BANNER])
-        self.assertLess(time.monotonic() - t0, 0.5 * GREET_WAIT, "PASS OLD must not wait")
+        self.assertLess(time.monotonic() - t0, 0.8 * GREET_WAIT, "PASS OLD must not wait")
         self.assertEqual(c2.command("QUIT"), ["221 2.0.0 Bye"])
         c2.expect_closed()
         c2.close()
@@ -168,7 +168,7 @@ class PregreetTest(MxscreenTestCase):
         c = self.connect(port, "127.0.1.4")
         t0 = time.monotonic()
         self.assertEqual(c.read_reply(), [BACKEND_BANNER])
-        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertLess(time.monotonic() - t0, 1.5, "no greet wait (2 s) with the test disabled")
         c.close()
         self.backend_saw(c)
         self.assert_session_log(mx, c, [msg_connect(c)], settle=0.3)
@@ -177,14 +177,14 @@ class PregreetTest(MxscreenTestCase):
     def test_early_talker_ignore(self):
         """ignore: PREGREET logged, the wait ends, handed off with the early
         bytes first (the backend answers the EHLO); no pass is stored."""
-        mx, port = self.gateway(action="ignore", greet_wait="3s")
+        mx, port = self.gateway(action="ignore", greet_wait="2s")
         c = self.connect(port, "127.0.1.10")
         t0 = time.monotonic()
         self.assertEqual(c.read_line(), TEASER)
         c.send_raw(EARLY)
         # The backend's 220 ends the greeting, then its answer to the early EHLO.
         self.assertEqual(c.read_line(), BACKEND_BANNER)
-        self.assertLess(time.monotonic() - t0, 2.0,
+        self.assertLess(time.monotonic() - t0, 1.6,
                         "the wait ends when the client talks (real postscreen: at once)")
         self.assertEqual(c.read_reply(), BACKEND_EHLO)
         self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
@@ -197,7 +197,7 @@ class PregreetTest(MxscreenTestCase):
         pregreet = self.pregreet_message(mx, c, len(EARLY), EARLY_ESCAPED, 0.0, 1.0)
         self.assert_session_log(mx, c, [msg_connect(c), pregreet], settle=0.3)
         # Not cached: the next connection gets the teaser and the wait again.
-        c2 = self.silent_pass(port, "127.0.1.10", wait=3.0)
+        c2 = self.silent_pass(port, "127.0.1.10", wait=2.0)
         c2.close()
         self.assert_session_log(mx, c2, [msg_connect(c2), msg_pass_new(c2)])
 

@@ -1,7 +1,7 @@
 // Tests of the pregreet importer (filters/pregreet/import.cc): the entry is
 // always written (the test is on in Postfix's defaults), with action, ttl and
 // the teaser banner; an empty banner switches it off; the greet wait is the
-// listener's and is left to the core.
+// listener's, written by the core (greet_wait, greet_wait_stress).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -80,14 +80,18 @@ TEST_F(PregreetImport, ActionTtlAndBanner) {
             "        ttl: 2d\n"
             "        typed_config:\n"
             "          banner: \"mx.example.com \\\"teaser\\\"\"\n");
-  // The greet wait is a listener setting that importers cannot write yet.
-  EXPECT_EQ(warnings, "warning: " + dir_ +
-                          "/main.cf, line 8: postscreen_greet_wait = ${stress?{3}:{9}}s: not "
-                          "supported by mxscreen yet, ignored\n");
+  // The greet wait is the listener's, written by the core.
+  EXPECT_EQ(warnings, "");
+  EXPECT_NE(yaml_.find("    greet_wait: 9s\n"
+                       "    greet_wait_stress: 3s\n"),
+            std::string::npos)
+      << yaml_;
   const ChainEntry* e = Built();
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->action, Action::kEnforce);
   EXPECT_EQ(e->traits.teaser, "mx.example.com \"teaser\"");
+  EXPECT_EQ(config_->listeners[0]->greet_wait, Seconds(9));
+  EXPECT_EQ(config_->listeners[0]->greet_wait_stress, Seconds(3));
 }
 
 TEST_F(PregreetImport, BannerEqualToSmtpdBannerIsTheListenersOwn) {
