@@ -3,8 +3,10 @@
 #include "core/handoff.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -25,10 +27,14 @@ tcp::endpoint ToAsio(const Endpoint& e) {
   return {asio::ip::make_address(e.address.ToString()), e.port};
 }
 
-// One direction of the relay: from `src` to `dst`, through a pipe with
-// splice(2) (no copy through user space) or through a buffer.
+// One direction of the relay: from `src` to `dst`. Small exchanges (the SMTP
+// dialogue) are copied through a buffer: one recv and one send each, no
+// pipe. A read that fills the whole buffer means bulk data (a large DATA):
+// from then on the direction moves bytes with splice(2) through a pipe,
+// without copying them through user space.
 class Pump {
  public:
+  static constexpr size_t kBufferSize = 16384;
   Pump(tcp::socket& src, tcp::socket& dst) : src_(src), dst_(dst) {}
   ~Pump() {
     if (pipe_[0] >= 0) close(pipe_[0]);
@@ -46,8 +52,9 @@ class Pump {
   tcp::socket& src_;
   tcp::socket& dst_;
   int pipe_[2] = {-1, -1};
-  size_t in_pipe_ = 0;  // bytes in the pipe not yet written to dst
-  std::unique_ptr<std::array<char, 16384>> buffer_;
+  size_t in_pipe_ = 0;              // bytes in the pipe not yet written to dst
+  std::unique_ptr<char[]> buffer_;  // allocated on the first bytes, not per idle relay
+  bool may_splice_ = false;
   bool done_ = false;
 };
 
@@ -191,64 +198,79 @@ class Relay : public std::enable_shared_from_this<Relay> {
     error_code ec;
     req_.client.non_blocking(true, ec);
     backend_.non_blocking(true, ec);
+    // Replies are small and interactive: never let Nagle hold one back.
+    req_.client.set_option(tcp::no_delay(true), ec);
     for (Pump* p : {&up_, &down_}) {
-      if (!(config_->handoff.splice && p->UsePipe())) {
-        p->buffer_ = std::make_unique<std::array<char, 16384>>();
-      }
+      p->may_splice_ = config_->handoff.splice;
       Pump_Read(p);
     }
   }
 
-  // Waits for the source to be readable, then moves what is there.
+  // Moves what the source has now; waits for more when it has nothing. A
+  // bounded number of rounds per turn keeps one busy relay from starving the
+  // worker's other connections.
   void Pump_Read(Pump* p) {
-    auto self = shared_from_this();
-    if (!p->spliced()) {
-      p->src_.async_read_some(asio::buffer(*p->buffer_), [self, p](const error_code& e, size_t n) {
-        if (e == asio::error::eof || (!e && n == 0)) {
-          self->SourceClosed(p);
-          return;
+    for (int round = 0; round < 16; ++round) {
+      if (aborted_) return;
+      if (p->spliced()) {
+        ssize_t n = splice(p->src_.native_handle(), nullptr, p->pipe_[1], nullptr, 65536,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n == 0) return SourceClosed(p);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN) return WaitReadable(p);
+          return Abort();
         }
-        if (e) {
-          self->Abort();
-          return;
-        }
-        asio::async_write(p->dst_, asio::buffer(p->buffer_->data(), n),
+        p->in_pipe_ += static_cast<size_t>(n);
+        if (!Pump_Drain(p)) return;  // waiting for dst; Pump_Drain resumes reading
+        continue;
+      }
+      if (!p->buffer_) p->buffer_.reset(new char[Pump::kBufferSize]);
+      ssize_t n = recv(p->src_.native_handle(), p->buffer_.get(), Pump::kBufferSize, MSG_DONTWAIT);
+      if (n == 0) return SourceClosed(p);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return WaitReadable(p);
+        return Abort();
+      }
+      size_t len = static_cast<size_t>(n);
+      if (len == Pump::kBufferSize && p->may_splice_) {
+        // Bulk data: later reads go through a pipe (if one can be had).
+        p->may_splice_ = false;
+        p->UsePipe();
+      }
+      ssize_t w = send(p->dst_.native_handle(), p->buffer_.get(), len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return Abort();
+      size_t sent = w > 0 ? static_cast<size_t>(w) : 0;
+      if (sent < len) {
+        auto self = shared_from_this();
+        asio::async_write(p->dst_, asio::buffer(p->buffer_.get() + sent, len - sent),
                           [self, p](const error_code& we, size_t) {
-                            if (we) {
-                              self->Abort();
-                              return;
-                            }
+                            if (we) return self->Abort();
                             self->Pump_Read(p);
                           });
-      });
-      return;
+        return;
+      }
     }
+    // Still busy after this turn: continue after the worker's other work.
+    auto self = shared_from_this();
+    asio::post(worker_.io(), [self, p] { self->Pump_Read(p); });
+  }
+
+  void WaitReadable(Pump* p) {
+    auto self = shared_from_this();
     p->src_.async_wait(tcp::socket::wait_read, [self, p](const error_code& e) {
       if (e) {
         if (e != asio::error::operation_aborted) self->Abort();
         return;
       }
-      ssize_t n = splice(p->src_.native_handle(), nullptr, p->pipe_[1], nullptr, 65536,
-                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n == 0) {
-        self->SourceClosed(p);
-        return;
-      }
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) {
-          self->Pump_Read(p);
-          return;
-        }
-        self->Abort();
-        return;
-      }
-      p->in_pipe_ += static_cast<size_t>(n);
-      self->Pump_Drain(p);
+      self->Pump_Read(p);
     });
   }
 
-  // Writes the pipe's bytes to the destination, waiting while it is full.
-  void Pump_Drain(Pump* p) {
+  // Writes the pipe's bytes to the destination. False when it has to wait for
+  // the destination; reading resumes once the pipe is empty.
+  bool Pump_Drain(Pump* p) {
     while (p->in_pipe_ > 0) {
       ssize_t n = splice(p->pipe_[0], nullptr, p->dst_.native_handle(), nullptr, p->in_pipe_,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -264,14 +286,14 @@ class Relay : public std::enable_shared_from_this<Relay> {
             if (e != asio::error::operation_aborted) self->Abort();
             return;
           }
-          self->Pump_Drain(p);
+          if (self->Pump_Drain(p)) self->Pump_Read(p);
         });
-        return;
+        return false;
       }
       Abort();
-      return;
+      return false;
     }
-    Pump_Read(p);
+    return true;
   }
 
   // The source sent FIN: pass the half-close on; when both are done, close.

@@ -1,4 +1,4 @@
-// main: the `mxscreen` command line. Subcommands: run, validate,
+// main: the `mxscreen` command line. Subcommands: run, validate, verdict,
 // import-postfix. Exit codes: 0 success, 1 runtime failure, 2 bad usage or
 // invalid config. Names no filter: filters register themselves.
 #include <CLI/CLI.hpp>
