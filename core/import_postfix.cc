@@ -689,6 +689,48 @@ std::optional<std::string> PostfixTime(const std::string& text, char default_uni
   return text.substr(0, digits) + unit;
 }
 
+std::optional<PostfixTestEntry> ImportPostfixTest(const PostfixParams& p,
+                                                  const PostfixTestParams& names) {
+  for (const std::string* n : {&names.enable, &names.action, &names.ttl}) {
+    if (!n->empty()) p.MarkUsed(*n);
+  }
+  if (!names.enable.empty()) {
+    std::string enable = p.Get(names.enable);
+    auto on = PostfixBool(enable);
+    if (!on) {
+      p.Warn(names.enable + " = " + enable + ": expected yes or no, imported as no");
+      return std::nullopt;
+    }
+    if (!*on) return std::nullopt;
+  }
+  PostfixTestEntry entry;
+  entry.action = p.Get(names.action);
+  for (char& c : entry.action) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (entry.action != "ignore" && entry.action != "enforce" && entry.action != "drop") {
+    p.Warn(names.action + " = " + entry.action +
+           ": expected ignore, enforce or drop, imported as " + names.default_action);
+    entry.action = names.default_action;
+  }
+  std::string ttl_text = p.Get(names.ttl);
+  auto ttl = PostfixTime(ttl_text, 'd');
+  // Postfix refuses a zero TTL ("Specify a non-zero time value"); the
+  // helper returns digits and one unit letter.
+  if (!ttl || ttl->find_first_not_of('0') == ttl->size() - 1) {
+    p.Warn(names.ttl + " = " + ttl_text + ": expected a non-zero time value, imported as " +
+           names.default_ttl);
+    ttl = names.default_ttl;
+  }
+  entry.ttl = *ttl;
+  return entry;
+}
+
+std::string PostfixTestYaml(const std::string& filter_name, const PostfixTestEntry& entry,
+                            bool enabled) {
+  std::string yaml = "- name: " + filter_name + "\n";
+  if (!enabled) yaml += "  enabled: false\n";
+  return yaml + "  action: " + entry.action + "\n  ttl: " + entry.ttl + "\n";
+}
+
 int RunImportPostfix(const ImportPostfixOptions& options, std::ostream& out, std::ostream& err) {
   ImportState state;
   int rc;

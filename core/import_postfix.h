@@ -73,6 +73,33 @@ std::optional<bool> PostfixBool(const std::string& text);
 // made explicit ("30" with default unit 'd' -> "30d"); nullopt when malformed.
 std::optional<std::string> PostfixTime(const std::string& text, char default_unit);
 
+// The switch, action and TTL parameters of one postscreen test, which every
+// such filter entry carries over the same way. The filter passes its own
+// parameter names and Postfix defaults.
+struct PostfixTestParams {
+  std::string enable;  // "postscreen_x_enable"; empty when the test has no switch
+  std::string action;  // "postscreen_x_action": ignore, enforce or drop
+  std::string ttl;     // "postscreen_x_ttl": a non-zero Postfix time, unit 'd'
+  std::string default_action;
+  std::string default_ttl;
+};
+
+// The action and TTL of an enabled test, as they go into its entry.
+struct PostfixTestEntry {
+  std::string action;
+  std::string ttl;
+};
+
+// Marks the parameters used and reads them: nullopt when the test is switched
+// off (warned about when the switch is neither yes nor no, imported as no); a
+// bad action or TTL is warned about and replaced by the default.
+std::optional<PostfixTestEntry> ImportPostfixTest(const PostfixParams& p,
+                                                  const PostfixTestParams& names);
+// The start of the filter's entry: "- name: <filter>", "  enabled: false"
+// when !enabled, "  action: <action>", "  ttl: <ttl>", one line each.
+std::string PostfixTestYaml(const std::string& filter_name, const PostfixTestEntry& entry,
+                            bool enabled = true);
+
 // Prints the YAML on `out` and one "warning: ..." line per unsupported or
 // approximated setting on `err`. Returns 0 (also with warnings), 1 when a
 // file cannot be read, 2 for bad usage or input that Postfix would refuse.

@@ -149,30 +149,10 @@ std::vector<std::string> Entries(const std::string& value, const PostfixParams& 
 }
 
 void Translate(const PostfixParams& p, std::string* yaml) {
-  for (const char* n : {kEnable, kAction, kTtl, kForbidden}) p.MarkUsed(n);
-  std::string enable = p.Get(kEnable);
-  auto on = PostfixBool(enable);
-  if (!on) {
-    p.Warn(std::string(kEnable) + " = " + enable + ": expected yes or no, imported as no");
-    return;
-  }
-  if (!*on) return;
-  std::string action = Lower(p.Get(kAction));
-  if (action != "ignore" && action != "enforce" && action != "drop") {
-    p.Warn(std::string(kAction) + " = " + action +
-           ": expected ignore, enforce or drop, imported as " + kDefaultAction);
-    action = kDefaultAction;
-  }
-  std::string ttl_text = p.Get(kTtl);
-  auto ttl = PostfixTime(ttl_text, 'd');
-  // Postfix refuses a zero TTL ("Specify a non-zero time value"); the
-  // helper returns digits and one unit letter.
-  if (!ttl || ttl->find_first_not_of('0') == ttl->size() - 1) {
-    p.Warn(std::string(kTtl) + " = " + ttl_text + ": expected a non-zero time value, imported as " +
-           kDefaultTtl);
-    ttl = kDefaultTtl;
-  }
-  *yaml += "- name: non_smtp\n  action: " + action + "\n  ttl: " + *ttl + "\n";
+  p.MarkUsed(kForbidden);
+  auto entry = ImportPostfixTest(p, {kEnable, kAction, kTtl, kDefaultAction, kDefaultTtl});
+  if (!entry) return;
+  *yaml += PostfixTestYaml("non_smtp", *entry);
 
   std::string value = p.Get(kForbidden);
   std::vector<std::string> entries = Entries(value, p);

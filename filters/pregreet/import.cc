@@ -8,8 +8,6 @@
 // postscreen_greet_wait is not translated here: it belongs to the listener
 // (greet_wait, greet_wait_stress; the DNSBL test uses the same wait) and an
 // importer can only add its filter entry, so the core writes it.
-#include <cctype>
-
 #include "core/import_postfix.h"
 
 namespace mxs::pregreet {
@@ -21,32 +19,12 @@ constexpr const char* kBanner = "postscreen_greet_banner";
 constexpr const char* kDefaultAction = "ignore";
 constexpr const char* kDefaultTtl = "1d";
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 void Translate(const PostfixParams& p, std::string* yaml) {
-  for (const char* n : {kAction, kTtl, kBanner}) p.MarkUsed(n);
-  std::string action = Lower(p.Get(kAction));
-  if (action != "ignore" && action != "enforce" && action != "drop") {
-    p.Warn(std::string(kAction) + " = " + action +
-           ": expected ignore, enforce or drop, imported as " + kDefaultAction);
-    action = kDefaultAction;
-  }
-  std::string ttl_text = p.Get(kTtl);
-  auto ttl = PostfixTime(ttl_text, 'd');
-  // Postfix refuses a zero TTL ("Specify a non-zero time value"); the
-  // helper returns digits and one unit letter.
-  if (!ttl || ttl->find_first_not_of('0') == ttl->size() - 1) {
-    p.Warn(std::string(kTtl) + " = " + ttl_text + ": expected a non-zero time value, imported as " +
-           kDefaultTtl);
-    ttl = kDefaultTtl;
-  }
+  p.MarkUsed(kBanner);
+  // No switch: the test is on unless the banner is empty.
+  auto entry = ImportPostfixTest(p, {"", kAction, kTtl, kDefaultAction, kDefaultTtl});
   std::string banner = p.Get(kBanner);
-  *yaml += "- name: pregreet\n";
-  if (banner.empty()) *yaml += "  enabled: false\n";
-  *yaml += "  action: " + action + "\n  ttl: " + *ttl + "\n";
+  *yaml += PostfixTestYaml("pregreet", *entry, !banner.empty());
   if (!banner.empty() && banner != p.Get("smtpd_banner")) {
     *yaml += "  typed_config:\n    banner: " + YamlScalar(banner) + "\n";
   }

@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdarg>
 #include <fstream>
 
 #include "core/config_error.h"
 #include "core/filter_registry.h"
 #include "mxscreen/filters/access_cidr/v1/access_cidr.pb.h"
+#include "tests/support/fake_session.h"
 
 namespace mxs::access_cidr {
 namespace {
@@ -57,28 +57,10 @@ TEST(CidrTable, ErrorsNameSourceAndLine) {
             "\"192.0.2.0/24\" instead");
 }
 
-class FakeCallbacks : public SessionCallbacks {
+// A client at `ip` that logs as "[tag]:1".
+class FakeCallbacks : public test::FakeSession {
  public:
-  explicit FakeCallbacks(const char* ip) : client_{Ip(ip), 40000} {}
-  const Endpoint& client() const override { return client_; }
-  const Endpoint& server() const override { return server_; }
-  const char* client_tag() const override { return "[tag]:1"; }
-  void Log(const char* fmt, ...) override {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lines.push_back(buf);
-  }
-  bool respectful_logging() const override { return respectful; }
-  void Resume(const void*, Verdict) override {}
-  std::vector<std::string> lines;
-  bool respectful = true;
-
- private:
-  Endpoint client_;
-  Endpoint server_{Ip("127.0.0.1"), 25};
+  explicit FakeCallbacks(const char* ip) : FakeSession(ip, 40000, "[tag]:1") {}
 };
 
 class Ctx : public BuildContext {

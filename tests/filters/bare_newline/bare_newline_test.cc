@@ -7,44 +7,22 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdarg>
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "core/filter_registry.h"
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
 #include "core/smtp_engine.h"
+#include "tests/support/fake_session.h"
+#include "tests/support/import_helpers.h"
 
 namespace mxs::bare_newline {
 namespace {
 
+using test::FakeSession;
+
 using Kind = Verdict::Kind;
-
-class FakeCallbacks : public SessionCallbacks {
- public:
-  const Endpoint& client() const override { return client_; }
-  const Endpoint& server() const override { return server_; }
-  const char* client_tag() const override { return "[192.0.2.1]:4000"; }
-  void Log(const char* fmt, ...) override {
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lines.push_back(buf);
-  }
-  bool respectful_logging() const override { return true; }
-  void Resume(const void*, Verdict) override {}
-  std::vector<std::string> lines;
-
- private:
-  Endpoint client_{*IpAddress::Parse("192.0.2.1"), 4000};
-  Endpoint server_{*IpAddress::Parse("127.0.0.1"), 25};
-};
 
 std::shared_ptr<const FilterFactory> Factory() {
   const auto* f = FilterRegistry::Get().FindByName("bare_newline");
@@ -73,7 +51,7 @@ std::pair<Verdict, Verdict> Line(Filter& f, SessionCallbacks& cb, std::string_vi
 
 std::string LogOf(std::string_view line) {
   auto f = Factory()->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   if (Line(*f, cb, line, "\n").first.kind != Kind::kFail) return "(no failure)";
   return cb.lines.size() == 1 ? cb.lines[0] : "(" + std::to_string(cb.lines.size()) + " lines)";
 }
@@ -92,7 +70,7 @@ TEST(BareNewline, RegisteredWithPostfixDefaults) {
 
 TEST(BareNewline, LineEndingInLfAloneFails) {
   auto f = Factory()->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   auto [on_line, on_command] = Line(*f, cb, "HELO a", "\n");
   EXPECT_EQ(on_line.kind, Kind::kFail);
   EXPECT_EQ(on_line.reply, "5.5.1 Protocol error");
@@ -116,7 +94,7 @@ TEST(BareNewline, LogTextMatchesPostscreen) {
 
 TEST(BareNewline, PassesAtRcptAndCanFailLater) {
   auto f = Factory()->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   EXPECT_EQ(Line(*f, cb, "EHLO x", "\r\n").second.kind, Kind::kContinue);
   EXPECT_EQ(Line(*f, cb, "MAIL FROM:<a@b>", "\r\n").second.kind, Kind::kContinue);
   EXPECT_EQ(Line(*f, cb, "RCPT TO:<c@d>", "\r\n").second.kind, Kind::kPass);
@@ -131,7 +109,7 @@ TEST(BareNewline, PassesAtRcptAndCanFailLater) {
 
 TEST(BareNewline, NoPassAfterAFailure) {
   auto f = Factory()->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   // A RCPT line that ends in a bare LF fails first and does not pass.
   auto [on_line, on_command] = Line(*f, cb, "RCPT TO:<c@d>", "\n");
   EXPECT_EQ(on_line.kind, Kind::kFail);
@@ -141,34 +119,9 @@ TEST(BareNewline, NoPassAfterAFailure) {
 
 // --- import-postfix
 
-class BareNewlineImport : public ::testing::Test {
+class BareNewlineImport : public test::PostfixImportTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "bare_newline_import_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  // The YAML of the bare_newline entry (empty when none) and the warnings.
-  std::pair<std::string, std::string> Run(const std::string& extra) {
-    ImportPostfixOptions o;
-    o.main_cf = dir_ + "/main.cf";
-    std::ofstream(o.main_cf) << "myhostname = mx.example.com\ncompatibility_level = 3.6\n"
-                                "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n"
-                             << extra;
-    std::ostringstream out;
-    std::ostringstream err;
-    EXPECT_EQ(RunImportPostfix(o, out, err), 0);
-    yaml_ = out.str();
-    std::string entry;
-    size_t at = yaml_.find("      - name: bare_newline\n");
-    if (at != std::string::npos) {
-      size_t end = yaml_.find("\n      - ", at);
-      entry = yaml_.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
-    }
-    return {entry, err.str()};
-  }
-  std::string dir_;
-  std::string yaml_;
+  BareNewlineImport() : PostfixImportTest("bare_newline") {}
 };
 
 TEST_F(BareNewlineImport, OffByDefault) {

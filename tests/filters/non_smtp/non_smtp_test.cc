@@ -8,13 +8,8 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "core/config_error.h"
 #include "core/filter_registry.h"
@@ -22,34 +17,16 @@
 #include "core/import_postfix.h"
 #include "core/smtp_engine.h"
 #include "mxscreen/filters/non_smtp/v1/non_smtp.pb.h"
+#include "tests/support/fake_session.h"
+#include "tests/support/import_helpers.h"
 
 namespace mxs::non_smtp {
 namespace {
 
+using test::FakeSession;
+
 using ConfigProto = ::mxscreen::filters::non_smtp::v1::NonSmtp;
 using Kind = Verdict::Kind;
-
-class FakeCallbacks : public SessionCallbacks {
- public:
-  const Endpoint& client() const override { return client_; }
-  const Endpoint& server() const override { return server_; }
-  const char* client_tag() const override { return "[192.0.2.1]:4000"; }
-  void Log(const char* fmt, ...) override {
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lines.push_back(buf);
-  }
-  bool respectful_logging() const override { return true; }
-  void Resume(const void*, Verdict) override {}
-  std::vector<std::string> lines;
-
- private:
-  Endpoint client_{*IpAddress::Parse("192.0.2.1"), 4000};
-  Endpoint server_{*IpAddress::Parse("127.0.0.1"), 25};
-};
 
 class Ctx : public BuildContext {
  public:
@@ -76,7 +53,7 @@ Verdict Command(Filter& f, SessionCallbacks& cb, std::string_view line) {
 // The log line of `line` sent after `before` (each line a command).
 std::string LogOf(const std::vector<std::string>& before, std::string_view line) {
   auto f = Build({})->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   for (const auto& b : before) Command(*f, cb, b);
   Verdict v = Command(*f, cb, line);
   if (v.kind != Kind::kFail) return "(no failure)";
@@ -97,7 +74,7 @@ TEST(NonSmtp, RegisteredWithPostfixDefaults) {
 
 TEST(NonSmtp, HttpRequestFailsWithBothReplies) {
   auto f = Build({})->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   Verdict v = Command(*f, cb, "GET / HTTP/1.0");
   EXPECT_EQ(v.kind, Kind::kFail);
   // enforce: RCPT gets "550 5.5.1 Protocol error"; drop: this 521 text.
@@ -163,7 +140,7 @@ TEST(NonSmtp, LogTextMatchesPostscreen) {
 
 TEST(NonSmtp, PassesAtRcptAndCanFailLater) {
   auto f = Build({})->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   EXPECT_EQ(Command(*f, cb, "EHLO x").kind, Kind::kContinue);
   EXPECT_EQ(Command(*f, cb, "MAIL FROM:<a@b>").kind, Kind::kContinue);
   EXPECT_EQ(Command(*f, cb, "RCPT TO:<c@d>").kind, Kind::kPass);
@@ -179,7 +156,7 @@ TEST(NonSmtp, PassesAtRcptAndCanFailLater) {
 
 TEST(NonSmtp, NoPassAfterAFailure) {
   auto f = Build({})->Create();
-  FakeCallbacks cb;
+  FakeSession cb;
   EXPECT_EQ(Command(*f, cb, "Subject: hi").kind, Kind::kFail);
   EXPECT_EQ(Command(*f, cb, "RCPT TO:<c@d>").kind, Kind::kContinue);
   // postscreen takes the name up to the first space: "RCPT\tTO:" is no RCPT.
@@ -195,7 +172,7 @@ TEST(NonSmtp, ConfiguredNamesAndPatterns) {
   auto factory = Build(cfg);
   auto fails = [&](std::string_view line) {
     auto f = factory->Create();
-    FakeCallbacks cb;
+    FakeSession cb;
     return Command(*f, cb, line).kind == Kind::kFail;
   };
   EXPECT_TRUE(fails("HELP"));
@@ -266,49 +243,9 @@ TEST(NonSmtp, HeaderShape) {
 
 // --- import-postfix
 
-class NonSmtpImport : public ::testing::Test {
+class NonSmtpImport : public test::PostfixImportTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "non_smtp_import_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-  // The YAML of the non_smtp entry (empty when none) and the warnings.
-  std::pair<std::string, std::string> Run(const std::string& extra) {
-    ImportPostfixOptions o;
-    o.main_cf = Write("main.cf",
-                      "myhostname = mx.example.com\ncompatibility_level = 3.6\n"
-                      "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n" +
-                          extra);
-    std::ostringstream out;
-    std::ostringstream err;
-    EXPECT_EQ(RunImportPostfix(o, out, err), 0);
-    yaml_ = out.str();
-    std::string entry;
-    size_t at = yaml_.find("      - name: non_smtp\n");
-    if (at != std::string::npos) {
-      size_t end = yaml_.find("\n      - ", at);
-      entry = yaml_.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
-    }
-    return {entry, err.str()};
-  }
-  // The built chain entry of the last Run's YAML.
-  const ChainEntry* Built() {
-    std::ofstream(dir_ + "/mxscreen.yaml") << yaml_;
-    config_ = BuildGatewayConfig(LoadBootstrapFile(dir_ + "/mxscreen.yaml"), dir_);
-    for (const auto& e : config_->listeners[0]->chain) {
-      if (e.name == "non_smtp") return &e;
-    }
-    return nullptr;
-  }
-  std::string dir_;
-  std::string yaml_;
-  std::shared_ptr<const GatewayConfig> config_;
+  NonSmtpImport() : PostfixImportTest("non_smtp") {}
 };
 
 TEST_F(NonSmtpImport, OffByDefault) {
@@ -365,16 +302,7 @@ TEST_F(NonSmtpImport, ForbiddenCommandsCarryOver) {
   const ChainEntry* e = Built();
   ASSERT_NE(e, nullptr);
   auto f = e->factory->Create();
-  class Quiet : public SessionCallbacks {
-   public:
-    const Endpoint& client() const override { return ep_; }
-    const Endpoint& server() const override { return ep_; }
-    const char* client_tag() const override { return "[x]:1"; }
-    void Log(const char*, ...) override {}
-    bool respectful_logging() const override { return true; }
-    void Resume(const void*, Verdict) override {}
-    Endpoint ep_;
-  } quiet;
+  FakeSession quiet;
   EXPECT_EQ(Command(*f, quiet, "/etc/passwd").kind, Kind::kFail);
 }
 

@@ -7,43 +7,21 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "core/filter_registry.h"
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
 #include "core/smtp_engine.h"
+#include "tests/support/fake_session.h"
+#include "tests/support/import_helpers.h"
 
 namespace mxs::pipelining {
 namespace {
 
-class FakeCallbacks : public SessionCallbacks {
- public:
-  const Endpoint& client() const override { return client_; }
-  const Endpoint& server() const override { return server_; }
-  const char* client_tag() const override { return "[192.0.2.1]:4000"; }
-  void Log(const char* fmt, ...) override {
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    lines.push_back(buf);
-  }
-  bool respectful_logging() const override { return true; }
-  void Resume(const void*, Verdict) override {}
-  std::vector<std::string> lines;
-
- private:
-  Endpoint client_{*IpAddress::Parse("192.0.2.1"), 4000};
-  Endpoint server_{*IpAddress::Parse("127.0.0.1"), 25};
-};
+using test::FakeSession;
 
 // Feeds `input` the way Session::ProcessInput does: one SmtpCommand per
 // complete line, with what follows it in the buffer as the queued input.
@@ -104,7 +82,7 @@ TEST(Pipelining, RegisteredWithPostfixDefaults) {
 
 TEST(Pipelining, CommandSentBeforeOurReplyFails) {
   auto f = NewFilter();
-  FakeCallbacks cb;
+  FakeSession cb;
   auto v = Feed(*f, cb, "EHLO x\r\nMAIL FROM:<a@b>\r\n");
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].kind, Kind::kFail);
@@ -118,7 +96,7 @@ TEST(Pipelining, CommandSentBeforeOurReplyFails) {
 
 TEST(Pipelining, OneCommandAtATimePassesAtRcpt) {
   auto f = NewFilter();
-  FakeCallbacks cb;
+  FakeSession cb;
   EXPECT_EQ(Feed(*f, cb, "EHLO x\r\n")[0].kind, Kind::kContinue);
   EXPECT_EQ(Feed(*f, cb, "MAIL FROM:<a@b>\r\n")[0].kind, Kind::kContinue);
   // Any RCPT counts, also one the engine answers with a syntax error.
@@ -136,7 +114,7 @@ TEST(Pipelining, OneCommandAtATimePassesAtRcpt) {
 
 TEST(Pipelining, NoPassAfterAFailure) {
   auto f = NewFilter();
-  FakeCallbacks cb;
+  FakeSession cb;
   auto v = Feed(*f, cb, "HELO x\r\nRCPT TO:<c@d>\r\n");
   EXPECT_EQ(v[0].kind, Kind::kFail);
   EXPECT_EQ(v[1].kind, Kind::kContinue);  // the test is skipped for the session
@@ -145,7 +123,7 @@ TEST(Pipelining, NoPassAfterAFailure) {
 
 TEST(Pipelining, PipelinedRcptFailsRatherThanPasses) {
   auto f = NewFilter();
-  FakeCallbacks cb;
+  FakeSession cb;
   auto v = Feed(*f, cb, "RCPT TO:<c@d>\r\nQUIT\r\n");
   EXPECT_EQ(v[0].kind, Kind::kFail);
   EXPECT_EQ(cb.lines, std::vector<std::string>{
@@ -155,8 +133,8 @@ TEST(Pipelining, PipelinedRcptFailsRatherThanPasses) {
 TEST(Pipelining, SessionsDoNotShareState) {
   auto a = NewFilter();
   auto b = NewFilter();
-  FakeCallbacks ca;
-  FakeCallbacks cb;
+  FakeSession ca;
+  FakeSession cb;
   EXPECT_EQ(Feed(*a, ca, "HELO x\r\nQUIT\r\n")[0].kind, Kind::kFail);
   EXPECT_EQ(Feed(*b, cb, "RCPT TO:<c@d>\r\n")[0].kind, Kind::kPass);
 }
@@ -167,7 +145,7 @@ TEST(Pipelining, SessionsDoNotShareState) {
 TEST(Pipelining, LogLineMatchesPostscreen) {
   {
     auto f = NewFilter();
-    FakeCallbacks cb;
+    FakeSession cb;
     Feed(*f, cb,
          "\x01"
          "EHLO\x02 x\r\nMAIL  FROM:<a@b>\x03\r\n");
@@ -177,7 +155,7 @@ TEST(Pipelining, LogLineMatchesPostscreen) {
   }
   {
     auto f = NewFilter();
-    FakeCallbacks cb;
+    FakeSession cb;
     Feed(*f, cb, "NOOP\r\n" + std::string(130, '\x01') + "\r\n");
     std::string escapes;
     for (int i = 0; i < 100; ++i) escapes += "\\001";
@@ -186,14 +164,14 @@ TEST(Pipelining, LogLineMatchesPostscreen) {
   }
   {
     auto f = NewFilter();
-    FakeCallbacks cb;
+    FakeSession cb;
     Feed(*f, cb, "HELO a\r\n\n");
     EXPECT_EQ(cb.lines,
               std::vector<std::string>{"COMMAND PIPELINING from [192.0.2.1]:4000 after HELO: \\n"});
   }
   {
     auto f = NewFilter();
-    FakeCallbacks cb;
+    FakeSession cb;
     Feed(*f, cb, "  " + std::string(120, 'X') + "\tY z\r\n.");
     EXPECT_EQ(cb.lines, std::vector<std::string>{"COMMAND PIPELINING from [192.0.2.1]:4000 after " +
                                                  std::string(100, 'X') + ": ."});
@@ -211,34 +189,9 @@ TEST(Pipelining, PrintableKeepsUtf8) {
 
 // --- import-postfix
 
-class PipeliningImport : public ::testing::Test {
+class PipeliningImport : public test::PostfixImportTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "pipelining_import_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  // The YAML of the pipelining entry (empty when none) and the warnings.
-  std::pair<std::string, std::string> Run(const std::string& extra) {
-    ImportPostfixOptions o;
-    o.main_cf = dir_ + "/main.cf";
-    std::ofstream(o.main_cf) << "myhostname = mx.example.com\ncompatibility_level = 3.6\n"
-                                "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n"
-                             << extra;
-    std::ostringstream out;
-    std::ostringstream err;
-    EXPECT_EQ(RunImportPostfix(o, out, err), 0);
-    yaml_ = out.str();
-    std::string entry;
-    size_t at = yaml_.find("      - name: pipelining\n");
-    if (at != std::string::npos) {
-      size_t end = yaml_.find("\n      - ", at);
-      entry = yaml_.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
-    }
-    return {entry, err.str()};
-  }
-  std::string dir_;
-  std::string yaml_;
+  PipeliningImport() : PostfixImportTest("pipelining") {}
 };
 
 TEST_F(PipeliningImport, OffByDefault) {

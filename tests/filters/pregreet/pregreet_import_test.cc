@@ -3,55 +3,17 @@
 // the teaser banner; an empty banner switches it off; the greet wait is the
 // listener's, written by the core (greet_wait, greet_wait_stress).
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
+#include "tests/support/import_helpers.h"
 
 namespace mxs::pregreet {
 namespace {
 
-class PregreetImport : public ::testing::Test {
+class PregreetImport : public test::PostfixImportTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "pregreet_import_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  // The YAML of the pregreet entry (empty when none) and the warnings.
-  std::pair<std::string, std::string> Run(const std::string& extra) {
-    ImportPostfixOptions o;
-    o.main_cf = dir_ + "/main.cf";
-    std::ofstream(o.main_cf) << "myhostname = mx.example.com\ncompatibility_level = 3.6\n"
-                                "inet_protocols = ipv4\nmynetworks = 127.0.0.0/8\n"
-                             << extra;
-    std::ostringstream out;
-    std::ostringstream err;
-    EXPECT_EQ(RunImportPostfix(o, out, err), 0);
-    yaml_ = out.str();
-    std::string entry;
-    size_t at = yaml_.find("      - name: pregreet\n");
-    if (at != std::string::npos) {
-      size_t end = yaml_.find("\n      - ", at);
-      entry = yaml_.substr(at, end == std::string::npos ? std::string::npos : end + 1 - at);
-    }
-    return {entry, err.str()};
-  }
-  const ChainEntry* Built() {
-    std::ofstream(dir_ + "/mxscreen.yaml") << yaml_;
-    config_ = BuildGatewayConfig(LoadBootstrapFile(dir_ + "/mxscreen.yaml"), dir_);
-    for (const auto& e : config_->listeners[0]->chain) {
-      if (e.name == "pregreet") return &e;
-    }
-    return nullptr;
-  }
-  std::string dir_;
-  std::string yaml_;
-  std::shared_ptr<const GatewayConfig> config_;
+  PregreetImport() : PostfixImportTest("pregreet") {}
 };
 
 TEST_F(PregreetImport, OnByDefault) {
