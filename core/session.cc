@@ -381,7 +381,7 @@ void Session::AfterEarlyTests() {
 // The built-in SMTP engine.
 
 void Session::StartEngine() {
-  engine_.emplace(config_->engine, config_->hostname, *this);
+  engine_ = std::make_unique<SmtpEngine>(config_->engine, config_->hostname, *this);
   // A client that talked before its turn and failed under enforce gets no
   // 220 at all: the engine answers its early command straight away.
   if (!(early_input_ && !enforced_reply_.empty())) Send("220 " + config_->banner + "\r\n", false);
@@ -529,6 +529,8 @@ void Session::Send(std::string data, bool then_close) {
 // Writes what is pending; out_ stays untouched while a write uses it.
 void Session::FlushOutput() {
   if (pending_out_.empty()) {
+    // Nothing more to send: an idle session keeps no output buffer.
+    std::string().swap(out_);
     if (close_after_write_) {
       Close();
     } else if (handoff_after_write_) {

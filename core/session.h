@@ -109,7 +109,8 @@ class Session : public std::enable_shared_from_this<Session>,
   Endpoint server_;
   char client_tag_[64] = "[unknown]:0";
   std::vector<Slot> slots_;
-  std::optional<SmtpEngine> engine_;
+  // Only sessions that reach the engine pay for it.
+  std::unique_ptr<SmtpEngine> engine_;
   std::string enforced_reply_;  // "550 ..." of the most recent enforced failure
   std::string in_;              // bytes read and not yet consumed
   std::string out_;             // reply being written
