@@ -14,7 +14,9 @@
  *        can read the server's memory at each step). When the server stops
  *        taking connections (no teaser for --stall seconds) the growth ends
  *        there: the stuck attempts are closed and the step reports what is
- *        held (the "max reachable"). After the last step it prints HOLDING
+ *        held (the "max reachable"). The growth also ends when the server
+ *        closes connections it held (lost=K; peak= is what was held before
+ *        the first loss). After the last step it prints HOLDING
  *        and keeps every connection until SIGTERM/SIGINT; SIGUSR2 prints a
  *        STATUS line (held, closed by the server, bytes received beyond the
  *        teaser).
@@ -157,7 +159,7 @@ struct conn {
 
 static struct conn *conns;
 static int nconns_max;
-static long held, inflight, closed_by_server, extra_bytes, bad_teaser, connect_errors,
+static long held, peak_held, first_loss_held = -1, inflight, closed_by_server, extra_bytes, bad_teaser, connect_errors,
     stalled_closed, last_errno;
 
 static void drop(int ep, int fd) {
@@ -191,6 +193,7 @@ static void on_event(int ep, int fd, uint32_t ev) {
         if (n <= 0) {
             /* EOF or error: the server let go of this connection. */
             if (c->state == ST_HELD) {
+                if (first_loss_held < 0) first_loss_held = held; /* what was held before any loss */
                 held--;
                 closed_by_server++;
             } else {
@@ -213,6 +216,7 @@ static void on_event(int ep, int fd, uint32_t ev) {
                 c->state = ST_HELD;
                 inflight--;
                 held++;
+                if (held > peak_held) peak_held = held;
             }
         }
     }
@@ -263,6 +267,7 @@ static int cmd_hold(int argc, char **argv) {
     fflush(stdout);
 
     int step = 0, growing = 1, exhausted = 0, quit = 0;
+    long lost_at_step_start = 0;
     double step_t0 = now_s(), last_progress = now_s();
     long last_held = 0;
     struct epoll_event evs[256];
@@ -295,14 +300,16 @@ static int cmd_hold(int argc, char **argv) {
                         growing = step < nsteps;
                         step_t0 = now_s();
                         last_progress = now_s();
+                        lost_at_step_start = closed_by_server;
                         if (!growing) {
                             printf("HOLDING held=%ld\n", held);
                             fflush(stdout);
                         }
                     } else if (si.ssi_signo == SIGUSR2) {
-                        printf("STATUS held=%ld closed_by_server=%ld extra_bytes=%ld bad_teaser=%ld "
-                               "connect_errors=%ld\n",
-                               held, closed_by_server, extra_bytes, bad_teaser, connect_errors);
+                        printf("STATUS held=%ld peak=%ld closed_by_server=%ld extra_bytes=%ld "
+                               "bad_teaser=%ld connect_errors=%ld\n",
+                               held, peak_held, closed_by_server, extra_bytes, bad_teaser,
+                               connect_errors);
                         fflush(stdout);
                     } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
                         quit = 1;
@@ -319,7 +326,10 @@ static int cmd_hold(int argc, char **argv) {
         if (!growing) continue;
         want = step < nsteps ? steps[step] : 0; /* a SIGUSR1 above may have moved on */
         int stalled = inflight > 0 && now_s() - last_progress > stall;
-        if (held >= want || stalled || (exhausted && inflight == 0)) {
+        /* The server let go of held connections while we were adding more
+         * (postscreen exits when it runs out of descriptors): stop here. */
+        int lost = closed_by_server > lost_at_step_start;
+        if (held >= want || stalled || lost || (exhausted && inflight == 0)) {
             int limited = held < want;
             if (inflight > 0) {
                 /* No teaser for `stall` seconds: the server takes no more. */
@@ -332,11 +342,12 @@ static int cmd_hold(int argc, char **argv) {
                 inflight = 0;
             }
             if (limited) exhausted = 1; /* later steps stay at this count */
-            printf("STEP target=%ld held=%ld limited=%d secs=%.2f connect_errors=%ld last_errno=%s "
-                   "stalled_closed=%ld closed_by_server=%ld bad_teaser=%ld\n",
-                   want, held, limited, now_s() - step_t0, connect_errors,
-                   last_errno ? strerror((int)last_errno) : "-", stalled_closed, closed_by_server,
-                   bad_teaser);
+            if (lost) exhausted = 1;
+            printf("STEP target=%ld held=%ld peak=%ld limited=%d lost=%ld secs=%.2f connect_errors=%ld "
+                   "last_errno=%s stalled_closed=%ld closed_by_server=%ld bad_teaser=%ld\n",
+                   want, held, first_loss_held >= 0 ? first_loss_held : peak_held, limited, closed_by_server - lost_at_step_start,
+                   now_s() - step_t0, connect_errors, last_errno ? strerror((int)last_errno) : "-",
+                   stalled_closed, closed_by_server, bad_teaser);
             fflush(stdout);
             growing = 0; /* until SIGUSR1 */
         }
