@@ -115,6 +115,14 @@ uint32_t ReadTagStrict(google::protobuf::io::CodedInputStream* in, bool* bad) {
   return tag;
 }
 
+// CodedInputStream::ReadVarintSizeAsInt, but refusing a length written in
+// more than five bytes, as the generated parser does (ReadVarintSizeAsInt
+// reads up to ten and drops the high bits).
+bool ReadSizeStrict(google::protobuf::io::CodedInputStream* in, int* size) {
+  int start = in->CurrentPosition();
+  return in->ReadVarintSizeAsInt(size) && in->CurrentPosition() - start <= 5;
+}
+
 }  // namespace
 
 std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
@@ -134,7 +142,7 @@ std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
       continue;
     }
     int len;
-    if (!in.ReadVarintSizeAsInt(&len)) return std::nullopt;
+    if (!ReadSizeStrict(&in, &len)) return std::nullopt;
     // PushLimit ignores a limit past the end, which would let a truncated
     // pass through.
     if (len > static_cast<int>(bytes.size()) - in.CurrentPosition()) return std::nullopt;
@@ -145,7 +153,7 @@ std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
       bool ok;
       if (field == kFilterTag) {
         int n;
-        ok = in.ReadVarintSizeAsInt(&n) && in.ReadString(&filter, n);
+        ok = ReadSizeStrict(&in, &n) && in.ReadString(&filter, n);
       } else if (field == kExpiryTag) {
         uint64_t v;
         ok = in.ReadVarint64(&v);

@@ -20,7 +20,13 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   echo "fuzz: $t: replaying the seed corpus, then ${SECONDS_EACH}s of fuzzing"
   build-fuzz/tests/fuzz/${t}_fuzz -runs=0 "$corpus"
-  build-fuzz/tests/fuzz/${t}_fuzz -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 \
-    -artifact_prefix=build-fuzz/crashes/$t- "$work" "$corpus" 2>&1 | tail -n 3
+  # The whole log is kept; a crash prints its report (stack, input) in full.
+  if ! build-fuzz/tests/fuzz/${t}_fuzz -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 \
+    -artifact_prefix=build-fuzz/crashes/$t- "$work" "$corpus" >"build-fuzz/$t.log" 2>&1; then
+    grep -v '^#[0-9]' "build-fuzz/$t.log" | tail -n 60
+    echo "fuzz: $t: crash; reproduce with build-fuzz/tests/fuzz/${t}_fuzz build-fuzz/crashes/$t-*" >&2
+    exit 1
+  fi
+  tail -n 2 "build-fuzz/$t.log"
 done
 echo "fuzz: no crashes"
