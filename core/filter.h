@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/dns_resolver.h"
 #include "core/ip_address.h"
 
 namespace google::protobuf {
@@ -88,6 +89,16 @@ class SessionCallbacks {
   // Delivers the verdict of a hook that returned kPending. Must not be called
   // from inside the hook that returned it.
   virtual void Resume(const void* filter, Verdict verdict) = 0;
+  // The worker's DNS resolver (core/dns_resolver.h), for filters that look
+  // things up (DNSBL); null where there is none. Use it on the hook's thread.
+  virtual DnsResolver* dns_resolver() { return nullptr; }
+  // Logs one finished line under a sibling of the listener's program name
+  // ("postfix/postscreen" -> "postfix/dnsblog" for `service` "dnsblog"): log
+  // analysers expect Postfix's helper daemons under their own names.
+  virtual void LogAs(const char* service, const std::string& line) {
+    (void)service;
+    Log("%s", line.c_str());
+  }
 };
 
 // Per-session state of one filter; override only the hooks you use.

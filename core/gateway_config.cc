@@ -273,6 +273,30 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   }
   out->logging.respectful_logging = lg.has_respectful_logging() ? lg.respectful_logging() : true;
 
+  const auto& dns = b.dns_resolver();
+  for (int i = 0; i < dns.nameservers_size(); ++i) {
+    auto ep = ParseHostPort(dns.nameservers(i));
+    if (!ep || ep->port == 0) {
+      throw ConfigError("dns_resolver.nameservers[" + std::to_string(i) + "]",
+                        "expected \"address:port\" (\"[v6addr]:port\"), got \"" +
+                            dns.nameservers(i) + "\"");
+    }
+    out->dns.nameservers.push_back(*ep);
+  }
+  if (!dns.timeout().empty()) {
+    out->dns.try_timeout = DurationField(dns.timeout(), Seconds(2), "dns_resolver.timeout");
+    if (out->dns.try_timeout.count() == 0) {
+      throw ConfigError("dns_resolver.timeout", "must be at least 1s");
+    }
+  }
+  if (dns.has_tries()) {
+    if (dns.tries() < 1 || dns.tries() > 10) {
+      throw ConfigError("dns_resolver.tries", "must be 1 to 10");
+    }
+    out->dns.tries = static_cast<int>(dns.tries());
+  }
+  if (dns.has_cache_size()) out->dns.cache_size = dns.cache_size();
+
   LimitsConfig global = MergeLimits(LimitsConfig{}, b.limits());
   CheckLimits(global, "limits");
 

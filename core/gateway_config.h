@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dns_resolver.h"
 #include "core/duration.h"
 #include "core/filter.h"
 #include "core/ip_address.h"
@@ -87,6 +88,8 @@ struct GatewayConfig {
   unsigned workers = 1;
   std::string store_path;
   LoggingConfig logging;
+  // The DNS resolver of every worker (read at start; a reload keeps the old).
+  DnsResolverOptions dns;
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
 };
 

@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "core/ares_resolver.h"
 #include "core/config_error.h"
 #include "core/verdict_store.h"
 
@@ -65,8 +66,12 @@ void Server::Start() {
     }
     states_[i]->store = store;
   }
+  // One lookup table for the process: sessions from one client on different
+  // workers share a DNS lookup. Resolver settings are read here, at start.
+  auto dns_table = MakeDnsLookupTable(config_->dns);
   for (unsigned w = 0; w < config_->workers; ++w) {
     auto worker = std::make_unique<Worker>(w, *logger_, *this);
+    worker->SetDnsTable(dns_table);
     for (size_t i = 0; i < config_->listeners.size(); ++i) {
       worker->Listen(i, config_->listeners[i]->address);
     }

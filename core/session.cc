@@ -46,6 +46,18 @@ void Session::Log(const char* fmt, ...) {
   va_end(ap);
 }
 
+// The worker's resolver: a session's lookups run on its own event loop.
+DnsResolver* Session::dns_resolver() { return worker_.dns_resolver(); }
+
+void Session::LogAs(const char* service, const std::string& line) {
+  // "postfix/postscreen" -> "postfix/<service>"; a name without a slash is
+  // replaced whole.
+  const std::string& own = config_->program_name;
+  auto slash = own.rfind('/');
+  std::string program = (slash == std::string::npos ? "" : own.substr(0, slash + 1)) + service;
+  worker_.logger().Logf(program, "%s", line.c_str());
+}
+
 void Session::Start() {
   sockaddr_storage peer{};
   sockaddr_storage local{};
@@ -176,6 +188,9 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
     case Verdict::Kind::kAllowOthers: {
       Seconds ttl = v.ttl.count() > 0 ? v.ttl : slot.ttl;
       PassTest(i, ttl);
+      // postscreen allowlists (DNSWL) only a client with no other failure
+      // acted on; an ignored failure does not count.
+      if (failed_hard_) return Outcome::kGoOn;
       for (size_t j = 0; j < slots_.size(); ++j) {
         if (j != i && config_->chain[j].traits.cached && slots_[j].state != TestState::kFailed &&
             slots_[j].state != TestState::kPassed) {

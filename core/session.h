@@ -41,6 +41,8 @@ class Session : public std::enable_shared_from_this<Session>,
   bool respectful_logging() const override { return config_->respectful_logging; }
   void Resume(const void* filter, Verdict verdict) override;
   std::string_view enforced_rcpt_reply() const override { return enforced_reply_; }
+  DnsResolver* dns_resolver() override;
+  void LogAs(const char* service, const std::string& line) override;
 
  private:
   // Per chain entry: what this session knows of the test. The transitions

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/ares_resolver.h"
 #include "core/session.h"
 
 namespace mxs {
@@ -70,6 +71,11 @@ void Worker::Stop() {
     }
     io_.stop();
   });
+}
+
+DnsResolver* Worker::dns_resolver() {
+  if (!dns_ && dns_table_) dns_ = MakeAresResolver(io_, dns_table_);
+  return dns_.get();
 }
 
 void Worker::Join() {

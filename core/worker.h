@@ -13,11 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "core/dns_resolver.h"
 #include "core/gateway_config.h"
 #include "core/listener_state.h"
 #include "core/logger.h"
 
 namespace mxs {
+
+class DnsLookupTable;
 
 // What a worker needs to find the live config of one listener.
 class ListenerSource {
@@ -44,6 +47,12 @@ class Worker {
   boost::asio::io_context& io() { return io_; }
   Logger& logger() { return logger_; }
   unsigned id() const { return id_; }
+  // The lookups of this worker's sessions share `table` (in-flight lookups,
+  // cached answers) with every other worker. Call before Start().
+  void SetDnsTable(std::shared_ptr<DnsLookupTable> table) { dns_table_ = std::move(table); }
+  // This worker's resolver, created on first use (a chain without a DNS
+  // test never opens one); null without a table. On the worker's thread only.
+  DnsResolver* dns_resolver();
 
  private:
   struct Acceptor {
@@ -58,6 +67,9 @@ class Worker {
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::thread thread_;
+  std::shared_ptr<DnsLookupTable> dns_table_;
+  // Declared after io_, so destroyed before it (its sockets and timer are io_'s).
+  std::unique_ptr<DnsResolver> dns_;
 };
 
 }  // namespace mxs

@@ -1,6 +1,7 @@
 // fake_session: the one test double of mxs::SessionCallbacks (core/filter.h)
 // for filter unit tests. Header-only; it records every formatted log line and
-// every verdict delivered through Resume, so tests can check both.
+// every verdict delivered through Resume, so tests can check both; a test
+// may hand it a DnsResolver (tests of the DNSBL filter use a scripted one).
 #pragma once
 
 #include <cstdarg>
@@ -42,10 +43,16 @@ class FakeSession : public SessionCallbacks {
   void Resume(const void* filter, Verdict verdict) override {
     resumed.emplace_back(filter, std::move(verdict));
   }
+  DnsResolver* dns_resolver() override { return resolver; }
+  // Lines of helper daemons are recorded as "<service>: <line>".
+  void LogAs(const char* service, const std::string& line) override {
+    lines.push_back(std::string(service) + ": " + line);
+  }
 
   std::vector<std::string> lines;                        // every Log line, formatted
   bool respectful = true;                                // what respectful_logging() answers
   std::vector<std::pair<const void*, Verdict>> resumed;  // every Resume call
+  DnsResolver* resolver = nullptr;                       // what dns_resolver() answers
 
  private:
   Endpoint client_;
