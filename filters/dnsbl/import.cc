@@ -82,7 +82,7 @@ void ReplyMap(const PostfixParams& p, std::string* yaml) {
         continue;
       }
       lines +=
-          "      - " + YamlScalar(Trim(kv.substr(0, eq)) + " " + Trim(kv.substr(eq + 1))) + "\n";
+          "        - " + YamlScalar(Trim(kv.substr(0, eq)) + " " + Trim(kv.substr(eq + 1))) + "\n";
     }
     if (!lines.empty()) *yaml += "    reply_map:\n      lines:\n" + lines;
     return;

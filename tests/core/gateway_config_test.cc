@@ -99,7 +99,7 @@ TEST(GatewayConfig, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf("listeners: []\n"), "listeners: at least one listener is required");
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: greylist } ]\n"),
             "listeners[0].filters[0].name: unknown filter \"greylist\" (known: access_cidr, "
-            "bare_newline, "
+            "bare_newline, dnsbl, "
             "non_smtp, pipelining, pregreet)");
   EXPECT_EQ(
       ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, action: reject } ]\n"),

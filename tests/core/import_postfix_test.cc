@@ -542,10 +542,10 @@ TEST_F(ImportPostfixTest, MasterCfServicesBecomeListeners) {
 
 TEST_F(ImportPostfixTest, UnsupportedParametersAreWarnedNeverDropped) {
   auto r = Run(std::string(kBase) +
-                   "postscreen_dnsbl_sites = zen.spamhaus.org*2\n"
+                   "postscreen_watchdog_timeout = 20s\n"
                    "postscreen_greet_action = enforce\n"
                    "smtpd_tls_security_level = may\n",
-               "smtp inet n - y - 1 postscreen -o postscreen_dnsbl_threshold=2\n"
+               "smtp inet n - y - 1 postscreen -o postscreen_tls_security_level=may\n"
                "  -o postscreen_greet_wait=${stress?{2}:{8}}s\n");
   EXPECT_EQ(r.rc, 0);
   std::string main_cf = dir_ + "/main.cf";
@@ -553,11 +553,11 @@ TEST_F(ImportPostfixTest, UnsupportedParametersAreWarnedNeverDropped) {
   // Only what nobody translates is warned about (not smtpd_*: those are
   // not postscreen's). The greet settings carried over.
   EXPECT_EQ(r.warnings, "warning: " + main_cf +
-                            ", line 5: postscreen_dnsbl_sites = zen.spamhaus.org*2: not "
+                            ", line 5: postscreen_watchdog_timeout = 20s: not "
                             "supported by mxscreen yet, ignored\n"
                             "warning: " +
                             master_cf +
-                            ", line 1: -o postscreen_dnsbl_threshold=2: not "
+                            ", line 1: -o postscreen_tls_security_level=may: not "
                             "supported by mxscreen yet, ignored\n");
   EXPECT_NE(r.yaml.find("    greet_wait: 8s\n"), std::string::npos) << r.yaml;
   EXPECT_NE(r.yaml.find("      - name: pregreet\n"
@@ -588,11 +588,16 @@ TEST_F(ImportPostfixTest, ZmprovAttributesOverrideMainCf) {
                         "            - 10.0.0.0/8\n"),
             std::string::npos)
       << r.yaml;
-  EXPECT_EQ(r.warnings, "warning: " + dir_ +
-                            "/zmprov.txt, line 4 (zimbraMtaPostscreenDnsblSites): "
-                            "postscreen_dnsbl_sites = b.barracudacentral.org=127.0.0.2*7, "
-                            "zen.spamhaus.org=127.0.0.[10;11]*8: not supported by mxscreen yet, "
-                            "ignored\n");
+  // The multi-valued Zimbra attribute becomes the dnsbl entry's sites.
+  EXPECT_NE(r.yaml.find("      - name: dnsbl\n"
+                        "        action: ignore\n"
+                        "        typed_config:\n"
+                        "          sites:\n"
+                        "            - \"b.barracudacentral.org=127.0.0.2*7\"\n"
+                        "            - \"zen.spamhaus.org=127.0.0.[10;11]*8\"\n"),
+            std::string::npos)
+      << r.yaml;
+  EXPECT_EQ(r.warnings, "");
 }
 
 TEST_F(ImportPostfixTest, AccessListTables) {

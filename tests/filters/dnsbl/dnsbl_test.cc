@@ -63,7 +63,9 @@ DnsAnswer NotFound(std::optional<uint32_t> ttl = std::nullopt) {
   }
   return a;
 }
-uint32_t Ip(unsigned a, unsigned b, unsigned c, unsigned d) { return a << 24 | b << 16 | c << 8 | d; }
+uint32_t Ip(unsigned a, unsigned b, unsigned c, unsigned d) {
+  return a << 24 | b << 16 | c << 8 | d;
+}
 
 std::shared_ptr<Settings> Make(std::vector<std::string> sites) {
   auto s = std::make_shared<Settings>();
@@ -93,7 +95,8 @@ class DnsblFilterTest : public ::testing::Test {
 
 TEST_F(DnsblFilterTest, QueriesEveryDistinctDomainOnceInParallel) {
   Start(Make({"a.example=127.0.0.2", "a.example=127.0.0.3*2", "b.example"}));
-  EXPECT_EQ(resolver_.order, (std::vector<std::string>{"1.2.0.192.a.example", "1.2.0.192.b.example"}));
+  EXPECT_EQ(resolver_.order,
+            (std::vector<std::string>{"1.2.0.192.a.example", "1.2.0.192.b.example"}));
   EXPECT_EQ(resolver_.asked.at("1.2.0.192.a.example")->timeout, std::chrono::seconds(10));
   EXPECT_TRUE(session_.resumed.empty());
 }
@@ -106,9 +109,9 @@ TEST_F(DnsblFilterTest, ListedAboveThreshold) {
   const Verdict& v = Resumed();
   EXPECT_EQ(v.kind, Verdict::Kind::kFail);
   EXPECT_EQ(v.reply, "5.7.1 Service unavailable; client [192.0.2.1] blocked using bl.example");
-  EXPECT_EQ(session_.lines,
-            (std::vector<std::string>{"dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.4",
-                                      "DNSBL rank 3 for [192.0.2.1]:4000"}));
+  EXPECT_EQ(session_.lines, (std::vector<std::string>{
+                                "dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.4",
+                                "DNSBL rank 3 for [192.0.2.1]:4000"}));
 }
 
 TEST_F(DnsblFilterTest, BelowThresholdPassesWithTheAnswerTtlAndLogsTheListing) {
@@ -121,8 +124,9 @@ TEST_F(DnsblFilterTest, BelowThresholdPassesWithTheAnswerTtlAndLogsTheListing) {
   const Verdict& v = Resumed();
   EXPECT_EQ(v.kind, Verdict::Kind::kPass);
   EXPECT_EQ(v.ttl, std::chrono::seconds(900));
-  EXPECT_EQ(session_.lines, (std::vector<std::string>{
-                                "dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.2"}));
+  EXPECT_EQ(session_.lines,
+            (std::vector<std::string>{
+                "dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.2"}));
 }
 
 TEST_F(DnsblFilterTest, TwoListsAddUpAndTheLargestWeightNamesTheReply) {
@@ -134,7 +138,8 @@ TEST_F(DnsblFilterTest, TwoListsAddUpAndTheLargestWeightNamesTheReply) {
   resolver_.Answer("1.2.0.192.big.example", Found({Ip(127, 0, 0, 3)}));
   const Verdict& v = Resumed();
   EXPECT_EQ(v.kind, Verdict::Kind::kFail);
-  EXPECT_EQ(v.reply, "5.7.1 Service unavailable; client [192.0.2.1] blocked using big-public.example");
+  EXPECT_EQ(v.reply,
+            "5.7.1 Service unavailable; client [192.0.2.1] blocked using big-public.example");
   EXPECT_EQ(session_.lines.back(), "DNSBL rank 3 for [192.0.2.1]:4000");
 }
 
@@ -142,8 +147,9 @@ TEST_F(DnsblFilterTest, CodeOutsideTheFilterIsLoggedButDoesNotCount) {
   Start(Make({"bl.example=127.0.0.[2..11]"}));
   resolver_.Answer("1.2.0.192.bl.example", Found({Ip(127, 0, 0, 20)}));
   EXPECT_EQ(Resumed().kind, Verdict::Kind::kPass);
-  EXPECT_EQ(session_.lines, (std::vector<std::string>{
-                                "dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.20"}));
+  EXPECT_EQ(session_.lines,
+            (std::vector<std::string>{
+                "dnsblog: addr 192.0.2.1 listed by domain bl.example as 127.0.0.20"}));
 }
 
 TEST_F(DnsblFilterTest, AllowlistPassesOthers) {
@@ -229,9 +235,9 @@ TEST_F(DnsblFilterTest, Ipv6ClientUsesNibbles) {
   f.OnBeforeGreeting(v6);
   std::string name = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl6.example";
   resolver_.Answer(name, Found({Ip(127, 0, 0, 2)}));
-  EXPECT_EQ(v6.lines, (std::vector<std::string>{
-                          "dnsblog: addr ::1 listed by domain bl6.example as 127.0.0.2",
-                          "DNSBL rank 1 for [::1]:4000"}));
+  EXPECT_EQ(v6.lines,
+            (std::vector<std::string>{"dnsblog: addr ::1 listed by domain bl6.example as 127.0.0.2",
+                                      "DNSBL rank 1 for [::1]:4000"}));
   EXPECT_EQ(v6.resumed.back().second.reply,
             "5.7.1 Service unavailable; client [::1] blocked using bl6.example");
 }
