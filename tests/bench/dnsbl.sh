@@ -109,7 +109,7 @@ workers: $1
 store: { path: $3 }
 logging: { sink: file, path: $3.log }
 dns_resolver: { nameservers: ["127.0.0.1:53"] }
-$5
+${5:-}
 listeners:
   - address: 127.0.0.1:$2
     limits: { pre_queue_limit: 30000, client_connection_count_limit: 1000 }
@@ -124,7 +124,7 @@ DNSBL_CHAIN='      - name: dnsbl
         typed_config: { sites: ["a.bench*1", "b.bench*1", "c.bench*1"], threshold: 3 }'
 
 BACKEND_PORT=25390
-/usr/sbin/smtp-sink -c 127.0.0.1:$BACKEND_PORT 2000 >/dev/null 2>&1 &
+/usr/sbin/smtp-sink -u postfix -c 127.0.0.1:$BACKEND_PORT 2000 >/dev/null 2>&1 &
 PIDS+=($!)
 wait_port $BACKEND_PORT
 
@@ -192,6 +192,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
         echo "round $r ${c%%:*}: $rate conn/s, p99 ${p99} us, errors $err" >&2
     done
 done
+# Sanity: every rejection of mx1 had its own three answers (distinct clients,
+# so none came from the answer cache).
+RANKS=$(grep -c "DNSBL rank 3 for" "$WORK/mx1.store.log" || true)
+CLIENTS=$(grep -o "addr [0-9.]* listed by domain a.bench" "$WORK/mx1.store.log" | sort -u | wc -l)
+ANSWERS=$(grep -c "listed by domain" "$WORK/mx1.store.log" || true)
+echo "mx1: $RANKS rejections, $CLIENTS distinct clients, $ANSWERS answers logged" >&2
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 
 # --- (b): allowlisted clients while sessions wait on a dead list ---------------
@@ -262,6 +268,8 @@ CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
         [[ $c = postscreen ]] && name="postscreen + dnsblog (CPU 0)"
         echo "| $name | $(median <<<"${RATES[$c]}") | $(( $(median <<<"${P99S[$c]}") / 1000 )) ms | ${ERRS[$c]}|"
     done
+    echo
+    echo "mxscreen workers: 1 check: $RANKS rejections, $CLIENTS distinct clients, $ANSWERS list answers logged."
     echo
     echo "(b) time to first byte of allowlisted clients (access_cidr permit, handed to smtp-sink), $PROBES probes:"
     echo
