@@ -11,7 +11,8 @@
 #       threshold 3 and is dropped with "521 5.7.1 ... blocked using ...";
 #       pregreet is off (postscreen: an empty postscreen_greet_banner). Every
 #       connection comes from a new source address (mxs_loadgen round robin
-#       over 127.1.0.1-127.254.255.254), so nothing is answered from a cache.
+#       over four /16 blocks of 127/8 per measurement), so nothing is
+#       answered from a cache.
 #   (b) the time to first byte (the backend's banner after the hand-off) of
 #       allowlisted clients (access_cidr permit) while DNSBL_HOLD (3000)
 #       sessions wait on a list that never answers (its nameserver is a UDP
@@ -174,10 +175,15 @@ for p in 25391 25392 $PS_PORT; do
     check_reply $p >"$WORK/check.$p" || { echo "dnsbl.sh: port $p: $(cat "$WORK/check.$p")" >&2; exit 1; }
 done
 
-measure() {  # port -> "rate p99_us"
-    local out
+# Each measurement gets source addresses of its own (four /16 blocks, more
+# than one run uses), so no client was seen before: no answer is cached.
+NEXT_BLOCK=1
+measure() {  # port -> "rate p99_us errors"
+    local out first=$NEXT_BLOCK
+    NEXT_BLOCK=$((NEXT_BLOCK + 4))
     out=$("${ON1[@]}" "$LOADGEN" --target 127.0.0.1:"$1" --mode reject --concurrency "$CONC" \
-        --duration "$SECS" --sources 127.1.0.1-127.254.255.254 --timeout 30 2>/dev/null | tail -1)
+        --duration "$SECS" --sources "127.$first.0.1-127.$((first + 3)).255.254" --timeout 30 \
+        2>/dev/null | tail -1)
     local rate p99 err
     rate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
     p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<<"$out")
@@ -187,7 +193,8 @@ measure() {  # port -> "rate p99_us"
 declare -A RATES P99S ERRS
 for ((r = 1; r <= ROUNDS; r++)); do
     for c in mx1:25391 mx2:25392 postscreen:$PS_PORT; do
-        read -r rate p99 err < <(measure "${c#*:}")
+        measure "${c#*:}" >"$WORK/m.out"
+        read -r rate p99 err <"$WORK/m.out"
         RATES[${c%%:*}]+="$rate "
         P99S[${c%%:*}]+="$p99 "
         ERRS[${c%%:*}]+="$err "
