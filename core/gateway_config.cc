@@ -277,9 +277,9 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   for (int i = 0; i < dns.nameservers_size(); ++i) {
     auto ep = ParseHostPort(dns.nameservers(i));
     if (!ep || ep->port == 0) {
-      throw ConfigError("dns_resolver.nameservers[" + std::to_string(i) + "]",
-                        "expected \"address:port\" (\"[v6addr]:port\"), got \"" +
-                            dns.nameservers(i) + "\"");
+      throw ConfigError(
+          "dns_resolver.nameservers[" + std::to_string(i) + "]",
+          "expected \"address:port\" (\"[v6addr]:port\"), got \"" + dns.nameservers(i) + "\"");
     }
     out->dns.nameservers.push_back(*ep);
   }
