@@ -110,7 +110,8 @@ class UpstreamProxyTest(MxscreenTestCase):
         cls.backend.start()
 
     # -- helpers ---------------------------------------------------------------
-    def gateway(self, timeout=None, versions=None, pregreet=False, backend=None):
+    def gateway(self, timeout=None, versions=None, pregreet=False, backend=None,
+                listener_limits=None):
         """mxscreen with upstream_proxy, an access list that permits 127.0.0.7
         and haproxy's own address (mynetworks), and optionally pregreet."""
         port = free_port()
@@ -128,7 +129,7 @@ class UpstreamProxyTest(MxscreenTestCase):
         if pregreet:
             filters.append({"name": "pregreet"})
         cfg = screening_config(port, [(backend or self.backend).address], filters,
-                               hostname=MX_HOSTNAME,
+                               hostname=MX_HOSTNAME, listener_limits=listener_limits,
                                greet_wait="1s", greet_wait_stress="1s")
         return self.start_gateway(cfg), port
 
@@ -161,10 +162,14 @@ class UpstreamProxyTest(MxscreenTestCase):
             data += chunk
         return data
 
-    def assert_refused(self, mx, sock, warning, timeout=10):
-        """421 No system resources, closed; the exact warning; no CONNECT."""
+    def assert_refused(self, mx, sock, warning, timeout=10, seen_before=0):
+        """421 No system resources, closed; the exact warning (logged once
+        more than seen_before times); no CONNECT."""
         self.assertEqual(self.read_all(sock, timeout), (REPLY + "\r\n").encode())
-        mx.wait_for_message(warning, self.POSTSCREEN)
+        deadline = time.monotonic() + timeout
+        while mx.messages(self.POSTSCREEN).count(warning) <= seen_before:
+            self.assertLess(time.monotonic(), deadline, "no %r in:\n%s" % (warning, mx.log()))
+            time.sleep(0.05)
         endpoint = "[%s]:%d" % sock.getsockname()[:2]
         self.assertEqual(mx.postscreen_messages(endpoint), [],
                          "nothing is logged for a client whose header was refused")
@@ -244,6 +249,26 @@ class UpstreamProxyTest(MxscreenTestCase):
         self.assertIsNotNone(m)
         self.assert_no_haproxy_address(mx)
 
+    def test_client_limit_counts_the_real_client(self):
+        """The per-client limit counts real clients, not the one haproxy address."""
+        mx, port = self.gateway(pregreet=True,
+                                listener_limits={"client_connection_count_limit": 1})
+        h = self.haproxy(port)
+        teaser = ["220-%s ESMTP Postfix" % MX_HOSTNAME]
+        a = self.connect(h.ports["v2"], "127.0.0.8")
+        b = self.connect(h.ports["v1"], "127.0.0.10")
+        for c in (a, b):
+            self.assertEqual(c.read_line(), teaser[0])
+        again = self.connect(h.ports["v2"], "127.0.0.8")
+        self.assert_reply(again, None, ["421 4.7.0 Error: too many connections"])
+        self.assert_session_log(mx, again, [
+            "CONNECT from [127.0.0.8]:%d to [127.0.0.1]:%d" % (again.source_port,
+                                                              h.ports["v2"]),
+            "NOQUEUE: reject: CONNECT from [127.0.0.8]:%d: too many connections"
+            % again.source_port,
+            "DISCONNECT [127.0.0.8]:%d" % again.source_port])
+        self.assert_no_haproxy_address(mx)
+
     def test_v2_local_health_check_from_haproxy(self):
         """haproxy's health checks (check-send-proxy) send v2 LOCAL: the socket's
         endpoints are used, here haproxy's own 127.0.0.9 (permitted by mynetworks)."""
@@ -300,19 +325,18 @@ class UpstreamProxyTest(MxscreenTestCase):
         mx, port = self.gateway(timeout="1s")
         for slow in (False, True):
             with self.subTest(slow=slow):
+                warning = "warning: haproxy read: time limit exceeded"
+                seen = mx.messages(self.POSTSCREEN).count(warning)
                 t0 = time.monotonic()
                 s = self.raw(port)
                 if slow:
                     for b in b"PROXY TCP4 ":
                         s.send(bytes([b]))
                         time.sleep(0.1)
-                self.assert_refused(mx, s, "warning: haproxy read: time limit exceeded")
+                self.assert_refused(mx, s, warning, seen_before=seen)
                 elapsed = time.monotonic() - t0
                 self.assertGreater(elapsed, 0.9)
                 self.assertLess(elapsed, 3.0)
-                # The next test's warning must be a new line.
-                mx.stop()
-                mx.start()
 
     def test_eof(self):
         """The client hangs up inside the header."""
