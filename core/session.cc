@@ -68,7 +68,93 @@ void Session::Start() {
   server_ = {*local_ip, port_of(local)};
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
+  if (StartListenerPhase(0)) return;
   ConnectPhase();
+}
+
+// ---------------------------------------------------------------------------
+// Listener phase: before the client address is final (spec section 8). A
+// filter such as upstream_proxy reads a header in front of the client's bytes
+// and names the real client; everything after it (the CONNECT line, limits,
+// access list, verdict store, hand-off) uses that client. The hook gets all
+// unconsumed input so far, so any chunking gives the same result; bytes after
+// the header stay in in_ as the client's own early input.
+
+bool Session::StartListenerPhase(size_t from) {
+  size_t i = from;
+  while (i < config_->chain.size() && !config_->chain[i].traits.listener_phase) ++i;
+  if (i == config_->chain.size()) return false;
+  const ChainEntry& entry = config_->chain[i];
+  listener_index_ = i;
+  // An instance of its own: the connect phase creates the chain's filters
+  // only once the client is known.
+  listener_filter_ = entry.factory->Create();
+  timer_.expires_after(entry.traits.listener_timeout);
+  timer_.async_wait([self = shared_from_this(), i](const boost::system::error_code& ec) {
+    // A handler already queued when the phase ended finds no filter at work.
+    if (ec || self->closed_ || !self->listener_filter_ || self->listener_index_ != i) return;
+    self->RunListenerFilter(ListenerEvent::kTimeout);
+  });
+  if (in_.empty()) {
+    ReadListenerInput();
+  } else {
+    RunListenerFilter(ListenerEvent::kData);
+  }
+  return true;
+}
+
+void Session::ReadListenerInput() {
+  socket_.async_wait(
+      tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+        if (self->closed_ || !self->listener_filter_) return;
+        size_t n = 0;
+        boost::system::error_code rec = ec ? ec : self->ReadAvailable(&n);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) {
+          self->ReadListenerInput();
+          return;
+        }
+        // A failed read ends the header as EOF does (Postfix: "EOF").
+        self->RunListenerFilter(rec || n == 0 ? ListenerEvent::kEof : ListenerEvent::kData);
+      });
+}
+
+void Session::RunListenerFilter(ListenerEvent event) {
+  ListenerVerdict v = listener_filter_->OnListenerInput(*this, in_, event);
+  if (v.kind == ListenerVerdict::Kind::kNeedMore) {
+    if (event == ListenerEvent::kData) {
+      ReadListenerInput();
+      return;
+    }
+    // A filter that still wants bytes that will never come: refuse, as for
+    // any endpoint failure.
+    v = ListenerVerdict::Fail("421 4.3.2 No system resources");
+  }
+  if (v.kind == ListenerVerdict::Kind::kFail) {
+    FailListenerPhase(v.reply);
+    return;
+  }
+  timer_.cancel();
+  listener_filter_.reset();
+  in_.erase(0, std::min(v.consumed, in_.size()));
+  if (v.client) client_ = *v.client;
+  if (v.server) server_ = *v.server;
+  if (StartListenerPhase(listener_index_ + 1)) return;
+  ConnectPhase();
+}
+
+void Session::FailListenerPhase(const std::string& reply) {
+  timer_.cancel();
+  listener_filter_.reset();
+  closed_ = true;
+  phase_ = Phase::kDone;
+  // Best effort, as postscreen's: the client may be gone already.
+  out_ = reply + "\r\n";
+  asio::async_write(socket_, asio::buffer(out_),
+                    [self = shared_from_this()](const boost::system::error_code&, size_t) {
+                      boost::system::error_code ignored;
+                      self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+                      self->socket_.close(ignored);
+                    });
 }
 
 // ---------------------------------------------------------------------------
@@ -288,6 +374,12 @@ void Session::StartEarlyTests() {
 // Waits for the client to be readable without holding a buffer: an idle
 // session in the greet wait owns no read memory.
 void Session::ReadEarlyInput() {
+  if (!in_.empty()) {
+    // Bytes that came behind a PROXY header (listener phase) were sent
+    // before the greeting: they are early input like any read here.
+    OnEarlyInput(in_.size());
+    return;
+  }
   early_read_pending_ = true;
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {

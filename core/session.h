@@ -1,6 +1,7 @@
 // session: one client connection from accept to hand-off or close, and the
 // one place that decides what a filter's verdict means under its action.
-// Phases: connect (limits, access list, verdict cache) -> tests before the
+// Phases: listener (a PROXY header, when configured) -> connect (limits,
+// access list, verdict cache) -> tests before the
 // greeting (teaser, greet wait) -> built-in SMTP engine (when a deep test runs
 // or a failure is enforced) -> conclude (store passes, PASS NEW, hand-off or
 // reject). It knows no filter by name.
@@ -60,6 +61,16 @@ class Session : public std::enable_shared_from_this<Session>,
   enum class Outcome : uint8_t { kGoOn, kAllow, kDropped };
   enum class Phase : uint8_t { kConnect, kEarly, kEngine, kDone };
 
+  // Listener phase: chain entries with traits.listener_phase (a PROXY header
+  // reader) see the raw input first and may replace client_/server_; the
+  // connect phase then runs with the real client. False when there is none.
+  bool StartListenerPhase(size_t from);
+  void ReadListenerInput();
+  void RunListenerFilter(ListenerEvent event);
+  // Sends the filter's reply and closes; nothing was logged for the client
+  // yet, so no DISCONNECT either (postscreen does the same).
+  void FailListenerPhase(const std::string& reply);
+
   void ConnectPhase();
   // Marks the cached tests whose passes are still valid; true when all are.
   bool ApplyCachedPasses();
@@ -116,6 +127,10 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string out_;             // reply being written
   std::string pending_out_;     // replies queued behind it
   Phase phase_ = Phase::kConnect;
+  // The listener-phase filter at work (an instance of its own, released when
+  // it is done) and its chain index.
+  std::shared_ptr<Filter> listener_filter_;
+  size_t listener_index_ = 0;
   bool client_counted_ = false;
   bool under_test_ = false;
   bool teaser_sent_ = false;
