@@ -25,7 +25,6 @@ Session::Session(Worker& worker, std::shared_ptr<const ListenerConfig> config,
       config_(std::move(config)),
       state_(std::move(state)),
       socket_(std::move(socket)),
-      timer_(worker.io()),
       started_(std::chrono::steady_clock::now()) {}
 
 Session::~Session() {
@@ -89,8 +88,8 @@ bool Session::StartListenerPhase(size_t from) {
   // An instance of its own: the connect phase creates the chain's filters
   // only once the client is known.
   listener_filter_ = entry.factory->Create();
-  timer_.expires_after(entry.traits.listener_timeout);
-  timer_.async_wait([self = shared_from_this(), i](const boost::system::error_code& ec) {
+  Timer().expires_after(entry.traits.listener_timeout);
+  Timer().async_wait([self = shared_from_this(), i](const boost::system::error_code& ec) {
     // A handler already queued when the phase ended finds no filter at work.
     if (ec || self->closed_ || !self->listener_filter_ || self->listener_index_ != i) return;
     self->RunListenerFilter(ListenerEvent::kTimeout);
@@ -133,7 +132,7 @@ void Session::RunListenerFilter(ListenerEvent event) {
     FailListenerPhase(v.reply);
     return;
   }
-  timer_.cancel();
+  StopTimers();
   listener_filter_.reset();
   in_.erase(0, std::min(v.consumed, in_.size()));
   if (v.client) client_ = *v.client;
@@ -143,7 +142,7 @@ void Session::RunListenerFilter(ListenerEvent event) {
 }
 
 void Session::FailListenerPhase(const std::string& reply) {
-  timer_.cancel();
+  StopTimers();
   listener_filter_.reset();
   closed_ = true;
   phase_ = Phase::kDone;
@@ -364,10 +363,8 @@ void Session::StartEarlyTests() {
     AfterEarlyTests();
     return;
   }
-  timer_.expires_after(stress() ? config_->greet_wait_stress : config_->greet_wait);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec && self->phase_ == Phase::kEarly && !self->closed_) self->EndGreetWait();
-  });
+  worker_.greet_waits().Add(&greet_link_, shared_from_this(),
+                            stress() ? config_->greet_wait_stress : config_->greet_wait);
   ReadEarlyInput();
 }
 
@@ -432,9 +429,13 @@ void Session::OnEarlyInput(size_t n) {
   if (!EarlyTestsUndecided()) EndGreetWait();
 }
 
+void Session::OnGreetWaitDeadline() {
+  if (phase_ == Phase::kEarly && !closed_) EndGreetWait();
+}
+
 void Session::EndGreetWait() {
   if (phase_ != Phase::kEarly) return;
-  timer_.cancel();
+  worker_.greet_waits().Remove(&greet_link_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (!IsEarlyTest(config_->chain[i])) continue;
     if (slots_[i].state != TestState::kTodo && slots_[i].state != TestState::kPending) continue;
@@ -484,10 +485,20 @@ void Session::StartEngine() {
   ReadCommands();
 }
 
+asio::steady_timer& Session::Timer() {
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(worker_.io());
+  return *timer_;
+}
+
+void Session::StopTimers() {
+  if (timer_) timer_->cancel();
+  worker_.greet_waits().Remove(&greet_link_);
+}
+
 void Session::ArmCommandTimer() {
-  timer_.expires_after(stress() ? config_->engine.command_time_limit_stress
-                                : config_->engine.command_time_limit);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  Timer().expires_after(stress() ? config_->engine.command_time_limit_stress
+                                 : config_->engine.command_time_limit);
+  Timer().async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_) return;
     std::string out;
     self->engine_->OnTimeout(&out);
@@ -645,12 +656,12 @@ void Session::FlushOutput() {
 }
 
 void Session::ReplyAndClose(std::string data) {
-  timer_.cancel();
+  StopTimers();
   Send(std::move(data), true);
 }
 
 void Session::Hangup(const char* where) {
-  timer_.cancel();
+  StopTimers();
   Log("HANGUP after %s from %s in tests %s", FormatDelay(SecondsSinceConnect()).c_str(),
       client_tag_, where);
   Close();
@@ -664,7 +675,7 @@ void Session::Close() {
   }
   closed_ = true;
   phase_ = Phase::kDone;
-  timer_.cancel();
+  StopTimers();
   Log("DISCONNECT %s", client_tag_);
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -696,7 +707,7 @@ void Session::HandOff() {
   // A relayed session no longer counts towards the screening limits:
   // postscreen forgets a client once smtpd has it.
   ReleaseScreeningSlots();
-  timer_.cancel();
+  StopTimers();
   closed_ = true;
   phase_ = Phase::kDone;
   HandoffRequest req{std::move(socket_), client_,      server_,

@@ -18,6 +18,7 @@
 
 #include "core/filter.h"
 #include "core/gateway_config.h"
+#include "core/greet_wait_queue.h"
 #include "core/listener_state.h"
 #include "core/smtp_engine.h"
 
@@ -33,6 +34,8 @@ class Session : public std::enable_shared_from_this<Session>,
           std::shared_ptr<ListenerState> state, boost::asio::ip::tcp::socket socket);
   ~Session() override;
   void Start();
+  // The greet wait's time is up (called by the worker's GreetWaitQueue).
+  void OnGreetWaitDeadline();
 
   // SessionCallbacks / SmtpEngineHost
   const Endpoint& client() const override { return client_; }
@@ -93,6 +96,9 @@ class Session : public std::enable_shared_from_this<Session>,
   void WaitForCommands();
   void ProcessInput();
   void ArmCommandTimer();
+  boost::asio::steady_timer& Timer();
+  // Cancels the timer and leaves the greet-wait queue: the session's waits end.
+  void StopTimers();
 
   // Stores this session's passes, unless a test failed under enforce/drop.
   void StorePasses();
@@ -114,7 +120,10 @@ class Session : public std::enable_shared_from_this<Session>,
   std::shared_ptr<const ListenerConfig> config_;
   std::shared_ptr<ListenerState> state_;
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer timer_;
+  // The listener-phase and engine timer, made when first needed: sessions
+  // in the greet wait (the idle crowd) use the worker's GreetWaitQueue.
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  GreetWaitQueue::Link greet_link_;
   std::chrono::steady_clock::time_point started_;
   Endpoint client_;
   Endpoint server_;
