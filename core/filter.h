@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -101,10 +102,51 @@ class SessionCallbacks {
   }
 };
 
+// What a listener-phase filter made of the bytes read so far (see
+// Filter::OnListenerInput). The listener phase runs before the client address
+// is final: before the CONNECT line, the limits and every other hook.
+struct ListenerVerdict {
+  enum class Kind : uint8_t {
+    kNeedMore,  // keep reading (until the filter's listener_timeout)
+    kDone,      // finished: drop `consumed` bytes, use the endpoints given
+    kFail,      // refuse: the filter has logged why; send `reply`, close
+  };
+  Kind kind = Kind::kNeedMore;
+  size_t consumed = 0;             // kDone: leading bytes that were the filter's
+  std::optional<Endpoint> client;  // kDone: the real client (nullopt: keep the socket's)
+  std::optional<Endpoint> server;  // kDone: the address it connected to (likewise)
+  std::string reply;               // kFail: the whole reply line, without "\r\n"
+
+  static ListenerVerdict NeedMore() { return {}; }
+  static ListenerVerdict Done(size_t consumed, std::optional<Endpoint> client = std::nullopt,
+                              std::optional<Endpoint> server = std::nullopt) {
+    return {Kind::kDone, consumed, std::move(client), std::move(server), {}};
+  }
+  static ListenerVerdict Fail(std::string reply) {
+    return {Kind::kFail, 0, std::nullopt, std::nullopt, std::move(reply)};
+  }
+};
+
+// Why OnListenerInput is called.
+enum class ListenerEvent : uint8_t {
+  kData,     // bytes arrived (the view holds all unconsumed bytes so far)
+  kEof,      // the client closed (or the read failed) before the filter was done
+  kTimeout,  // the filter's listener_timeout ran out
+};
+
 // Per-session state of one filter; override only the hooks you use.
 class Filter {
  public:
   virtual ~Filter() = default;
+  // Listener phase (FilterTraits::listener_phase): the raw bytes the client
+  // sent so far, before anything else reads them. Bytes after the ones a kDone
+  // consumes stay for the tests that follow (a client that talks at once is a
+  // pregreet). kEof and kTimeout must answer kDone or kFail. Logging here
+  // cannot use client_tag(): the client is not known yet.
+  virtual ListenerVerdict OnListenerInput(SessionCallbacks&, std::string_view /*bytes*/,
+                                          ListenerEvent) {
+    return ListenerVerdict::Done(0);
+  }
   // The client address is final (after any PROXY header).
   virtual Verdict OnConnect(SessionCallbacks&) { return Verdict::Continue(); }
   // The tests before the greeting start: the teaser (if any) is sent and the
@@ -139,6 +181,11 @@ struct FilterTraits {
   bool wants_teaser = false;
   // The teaser text after "220-"; empty takes the listener's banner.
   std::string teaser;
+  // Reads a header in front of the client's bytes (PROXY protocol) through
+  // OnListenerInput before the connect phase; the listener phase ends with
+  // kFail when it takes longer than listener_timeout from the accept.
+  bool listener_phase = false;
+  std::chrono::seconds listener_timeout{5};
 };
 
 // Built once per config; creates a Filter for every session.

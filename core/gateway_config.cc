@@ -335,6 +335,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
         DurationField(store.retention_time(), lc->store_retention, store_path + ".retention_time");
     lc->store_cleanup_interval = DurationField(store.cleanup_interval(), lc->store_cleanup_interval,
                                                store_path + ".cleanup_interval");
+    if (store.has_memory_records()) lc->store_memory_records = store.memory_records();
     lc->chain = BuildChain(l, path, base_dir);
     out->listeners.push_back(std::move(lc));
   }

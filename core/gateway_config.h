@@ -69,6 +69,7 @@ struct ListenerConfig {
   std::string store_path;
   Seconds store_retention{7 * 86400};
   Seconds store_cleanup_interval{12 * 3600};
+  uint64_t store_memory_records = 1000000;
   // Enabled entries only, in configured order: a disabled test does not run
   // and does not count against a client.
   std::vector<ChainEntry> chain;

@@ -62,6 +62,7 @@ void Server::Start() {
       options.path = l.store_path;
       options.retention_time = l.store_retention;
       options.cleanup_interval = l.store_cleanup_interval;
+      options.memory_records = l.store_memory_records;
       store = OpenVerdictStore(options, logger_.get());
     }
     states_[i]->store = store;

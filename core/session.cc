@@ -25,7 +25,6 @@ Session::Session(Worker& worker, std::shared_ptr<const ListenerConfig> config,
       config_(std::move(config)),
       state_(std::move(state)),
       socket_(std::move(socket)),
-      timer_(worker.io()),
       started_(std::chrono::steady_clock::now()) {}
 
 Session::~Session() {
@@ -80,7 +79,93 @@ void Session::Start() {
   server_ = {*local_ip, port_of(local)};
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
+  if (StartListenerPhase(0)) return;
   ConnectPhase();
+}
+
+// ---------------------------------------------------------------------------
+// Listener phase: before the client address is final (spec section 8). A
+// filter such as upstream_proxy reads a header in front of the client's bytes
+// and names the real client; everything after it (the CONNECT line, limits,
+// access list, verdict store, hand-off) uses that client. The hook gets all
+// unconsumed input so far, so any chunking gives the same result; bytes after
+// the header stay in in_ as the client's own early input.
+
+bool Session::StartListenerPhase(size_t from) {
+  size_t i = from;
+  while (i < config_->chain.size() && !config_->chain[i].traits.listener_phase) ++i;
+  if (i == config_->chain.size()) return false;
+  const ChainEntry& entry = config_->chain[i];
+  listener_index_ = i;
+  // An instance of its own: the connect phase creates the chain's filters
+  // only once the client is known.
+  listener_filter_ = entry.factory->Create();
+  Timer().expires_after(entry.traits.listener_timeout);
+  Timer().async_wait([self = shared_from_this(), i](const boost::system::error_code& ec) {
+    // A handler already queued when the phase ended finds no filter at work.
+    if (ec || self->closed_ || !self->listener_filter_ || self->listener_index_ != i) return;
+    self->RunListenerFilter(ListenerEvent::kTimeout);
+  });
+  if (in_.empty()) {
+    ReadListenerInput();
+  } else {
+    RunListenerFilter(ListenerEvent::kData);
+  }
+  return true;
+}
+
+void Session::ReadListenerInput() {
+  socket_.async_wait(
+      tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+        if (self->closed_ || !self->listener_filter_) return;
+        size_t n = 0;
+        boost::system::error_code rec = ec ? ec : self->ReadAvailable(&n);
+        if (rec == asio::error::would_block || rec == asio::error::try_again) {
+          self->ReadListenerInput();
+          return;
+        }
+        // A failed read ends the header as EOF does (Postfix: "EOF").
+        self->RunListenerFilter(rec || n == 0 ? ListenerEvent::kEof : ListenerEvent::kData);
+      });
+}
+
+void Session::RunListenerFilter(ListenerEvent event) {
+  ListenerVerdict v = listener_filter_->OnListenerInput(*this, in_, event);
+  if (v.kind == ListenerVerdict::Kind::kNeedMore) {
+    if (event == ListenerEvent::kData) {
+      ReadListenerInput();
+      return;
+    }
+    // A filter that still wants bytes that will never come: refuse, as for
+    // any endpoint failure.
+    v = ListenerVerdict::Fail("421 4.3.2 No system resources");
+  }
+  if (v.kind == ListenerVerdict::Kind::kFail) {
+    FailListenerPhase(v.reply);
+    return;
+  }
+  StopTimers();
+  listener_filter_.reset();
+  in_.erase(0, std::min(v.consumed, in_.size()));
+  if (v.client) client_ = *v.client;
+  if (v.server) server_ = *v.server;
+  if (StartListenerPhase(listener_index_ + 1)) return;
+  ConnectPhase();
+}
+
+void Session::FailListenerPhase(const std::string& reply) {
+  StopTimers();
+  listener_filter_.reset();
+  closed_ = true;
+  phase_ = Phase::kDone;
+  // Best effort, as postscreen's: the client may be gone already.
+  out_ = reply + "\r\n";
+  asio::async_write(socket_, asio::buffer(out_),
+                    [self = shared_from_this()](const boost::system::error_code&, size_t) {
+                      boost::system::error_code ignored;
+                      self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+                      self->socket_.close(ignored);
+                    });
 }
 
 // ---------------------------------------------------------------------------
@@ -293,16 +378,20 @@ void Session::StartEarlyTests() {
     AfterEarlyTests();
     return;
   }
-  timer_.expires_after(stress() ? config_->greet_wait_stress : config_->greet_wait);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec && self->phase_ == Phase::kEarly && !self->closed_) self->EndGreetWait();
-  });
+  worker_.greet_waits().Add(&greet_link_, shared_from_this(),
+                            stress() ? config_->greet_wait_stress : config_->greet_wait);
   ReadEarlyInput();
 }
 
 // Waits for the client to be readable without holding a buffer: an idle
 // session in the greet wait owns no read memory.
 void Session::ReadEarlyInput() {
+  if (!in_.empty()) {
+    // Bytes that came behind a PROXY header (listener phase) were sent
+    // before the greeting: they are early input like any read here.
+    OnEarlyInput(in_.size());
+    return;
+  }
   early_read_pending_ = true;
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -355,9 +444,13 @@ void Session::OnEarlyInput(size_t n) {
   if (!EarlyTestsUndecided()) EndGreetWait();
 }
 
+void Session::OnGreetWaitDeadline() {
+  if (phase_ == Phase::kEarly && !closed_) EndGreetWait();
+}
+
 void Session::EndGreetWait() {
   if (phase_ != Phase::kEarly) return;
-  timer_.cancel();
+  worker_.greet_waits().Remove(&greet_link_);
   for (size_t i = 0; i < slots_.size(); ++i) {
     if (!IsEarlyTest(config_->chain[i])) continue;
     if (slots_[i].state != TestState::kTodo && slots_[i].state != TestState::kPending) continue;
@@ -407,10 +500,20 @@ void Session::StartEngine() {
   ReadCommands();
 }
 
+asio::steady_timer& Session::Timer() {
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(worker_.io());
+  return *timer_;
+}
+
+void Session::StopTimers() {
+  if (timer_) timer_->cancel();
+  worker_.greet_waits().Remove(&greet_link_);
+}
+
 void Session::ArmCommandTimer() {
-  timer_.expires_after(stress() ? config_->engine.command_time_limit_stress
-                                : config_->engine.command_time_limit);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  Timer().expires_after(stress() ? config_->engine.command_time_limit_stress
+                                 : config_->engine.command_time_limit);
+  Timer().async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_) return;
     std::string out;
     self->engine_->OnTimeout(&out);
@@ -568,12 +671,12 @@ void Session::FlushOutput() {
 }
 
 void Session::ReplyAndClose(std::string data) {
-  timer_.cancel();
+  StopTimers();
   Send(std::move(data), true);
 }
 
 void Session::Hangup(const char* where) {
-  timer_.cancel();
+  StopTimers();
   Log("HANGUP after %s from %s in tests %s", FormatDelay(SecondsSinceConnect()).c_str(),
       client_tag_, where);
   Close();
@@ -587,7 +690,7 @@ void Session::Close() {
   }
   closed_ = true;
   phase_ = Phase::kDone;
-  timer_.cancel();
+  StopTimers();
   Log("DISCONNECT %s", client_tag_);
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -619,7 +722,7 @@ void Session::HandOff() {
   // A relayed session no longer counts towards the screening limits:
   // postscreen forgets a client once smtpd has it.
   ReleaseScreeningSlots();
-  timer_.cancel();
+  StopTimers();
   closed_ = true;
   phase_ = Phase::kDone;
   HandoffRequest req{std::move(socket_), client_,      server_,

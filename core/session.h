@@ -1,6 +1,7 @@
 // session: one client connection from accept to hand-off or close, and the
 // one place that decides what a filter's verdict means under its action.
-// Phases: connect (limits, access list, verdict cache) -> tests before the
+// Phases: listener (a PROXY header, when configured) -> connect (limits,
+// access list, verdict cache) -> tests before the
 // greeting (teaser, greet wait) -> built-in SMTP engine (when a deep test runs
 // or a failure is enforced) -> conclude (store passes, PASS NEW, hand-off or
 // reject). It knows no filter by name.
@@ -17,6 +18,7 @@
 
 #include "core/filter.h"
 #include "core/gateway_config.h"
+#include "core/greet_wait_queue.h"
 #include "core/listener_state.h"
 #include "core/smtp_engine.h"
 
@@ -32,6 +34,8 @@ class Session : public std::enable_shared_from_this<Session>,
           std::shared_ptr<ListenerState> state, boost::asio::ip::tcp::socket socket);
   ~Session() override;
   void Start();
+  // The greet wait's time is up (called by the worker's GreetWaitQueue).
+  void OnGreetWaitDeadline();
 
   // SessionCallbacks / SmtpEngineHost
   const Endpoint& client() const override { return client_; }
@@ -62,6 +66,16 @@ class Session : public std::enable_shared_from_this<Session>,
   enum class Outcome : uint8_t { kGoOn, kAllow, kDropped };
   enum class Phase : uint8_t { kConnect, kEarly, kEngine, kDone };
 
+  // Listener phase: chain entries with traits.listener_phase (a PROXY header
+  // reader) see the raw input first and may replace client_/server_; the
+  // connect phase then runs with the real client. False when there is none.
+  bool StartListenerPhase(size_t from);
+  void ReadListenerInput();
+  void RunListenerFilter(ListenerEvent event);
+  // Sends the filter's reply and closes; nothing was logged for the client
+  // yet, so no DISCONNECT either (postscreen does the same).
+  void FailListenerPhase(const std::string& reply);
+
   void ConnectPhase();
   // Marks the cached tests whose passes are still valid; true when all are.
   bool ApplyCachedPasses();
@@ -84,6 +98,9 @@ class Session : public std::enable_shared_from_this<Session>,
   void WaitForCommands();
   void ProcessInput();
   void ArmCommandTimer();
+  boost::asio::steady_timer& Timer();
+  // Cancels the timer and leaves the greet-wait queue: the session's waits end.
+  void StopTimers();
 
   // Stores this session's passes, unless a test failed under enforce/drop.
   void StorePasses();
@@ -105,7 +122,10 @@ class Session : public std::enable_shared_from_this<Session>,
   std::shared_ptr<const ListenerConfig> config_;
   std::shared_ptr<ListenerState> state_;
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer timer_;
+  // The listener-phase and engine timer, made when first needed: sessions
+  // in the greet wait (the idle crowd) use the worker's GreetWaitQueue.
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  GreetWaitQueue::Link greet_link_;
   std::chrono::steady_clock::time_point started_;
   Endpoint client_;
   Endpoint server_;
@@ -118,6 +138,10 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string out_;             // reply being written
   std::string pending_out_;     // replies queued behind it
   Phase phase_ = Phase::kConnect;
+  // The listener-phase filter at work (an instance of its own, released when
+  // it is done) and its chain index.
+  std::shared_ptr<Filter> listener_filter_;
+  size_t listener_index_ = 0;
   bool client_counted_ = false;
   bool under_test_ = false;
   bool teaser_sent_ = false;

@@ -126,6 +126,7 @@ std::optional<OpenedStore> OpenListenerStore(const VerdictCliOptions& o, bool cr
   so.retention_time = listener->store_retention;
   so.cleanup_interval = Seconds(0);  // a short-lived command does not clean up
   so.create_if_missing = create;
+  so.preload = false;  // one lookup or write: RocksDB answers it directly
   so.clock = o.clock;
   try {
     return OpenedStore{OpenVerdictStore(so, nullptr), so.path};

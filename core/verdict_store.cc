@@ -35,6 +35,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
+#include <netinet/in.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -49,6 +50,7 @@
 #include <thread>
 
 #include "core/logger.h"
+#include "core/verdict_cache.h"
 #include "mxscreen/store/v1/verdict.pb.h"
 
 namespace mxs {
@@ -231,17 +233,14 @@ class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
   int64_t retention_;
 };
 
-// The caches, one pair per process so that several listeners' stores share
-// one memory budget (RocksDB keys both by DB and file, so sharing is safe).
-// An LRU cache takes memory only as it fills.
+// The block cache, one per process so that several listeners' stores share
+// one memory budget (RocksDB keys it by DB and file, so sharing is safe). An
+// LRU cache takes memory only as it fills. It holds the data and index blocks
+// a lookup that misses the record cache (core/verdict_cache.h) reads. There
+// is no RocksDB row cache: the record cache does its job in a quarter of the
+// memory, without RocksDB's per-Get overhead.
 struct Caches {
-  // Data and index blocks: what a client's first lookup since start reads.
   std::shared_ptr<rocksdb::Cache> block = rocksdb::NewLRUCache(64 << 20);
-  // Records by key: a client looked up before (a sender that reconnects) is
-  // answered without searching index and data blocks, several times faster
-  // than from the block cache. Sized for about a million records (RocksDB
-  // charges about 400 bytes per cached record).
-  std::shared_ptr<rocksdb::Cache> row = rocksdb::NewLRUCache(512 << 20);
 };
 Caches& SharedCaches() {
   static Caches* caches = new Caches;  // never destroyed: stores may outlive statics
@@ -257,7 +256,9 @@ class RocksVerdictStore : public VerdictStore {
       : path_(options.path),
         clock_(options.clock ? options.clock : SystemClock),
         logger_(logger ? logger : &Logger::Global()),
-        cleanup_interval_(options.cleanup_interval) {
+        cleanup_interval_(options.cleanup_interval),
+        retention_(options.retention_time),
+        cache_(options.memory_records) {
     options_.create_if_missing = options.create_if_missing;
     if (options.env) options_.env = options.env;
     options_.compaction_filter_factory =
@@ -270,7 +271,6 @@ class RocksVerdictStore : public VerdictStore {
     t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
     t.block_cache = SharedCaches().block;
     options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-    options_.row_cache = SharedCaches().row;
     options_.memtable_prefix_bloom_size_ratio = 0.02;
     options_.memtable_whole_key_filtering = true;
     options_.compression = rocksdb::kLZ4Compression;
@@ -298,12 +298,14 @@ class RocksVerdictStore : public VerdictStore {
     // Only a reopen after the first open may fail quietly into "closed".
     options_.create_if_missing = true;
     background_ = std::thread([this] { BackgroundLoop(); });
+    if (options.preload && cache_.capacity() > 0) preload_ = std::thread([this] { Preload(); });
   }
 
   ~RocksVerdictStore() override {
     {
       std::lock_guard<std::mutex> lock(bg_mu_);
       stop_ = true;
+      stopping_.store(true);
     }
     {
       // Aborts a periodic compaction in progress: a shutdown must not wait
@@ -313,6 +315,7 @@ class RocksVerdictStore : public VerdictStore {
     }
     bg_cv_.notify_all();
     background_.join();
+    if (preload_.joinable()) preload_.join();
     std::unique_lock<std::shared_mutex> lock(db_mu_);
     if (db_) {
       // What the next second would have synced; never on a failed WAL.
@@ -324,17 +327,29 @@ class RocksVerdictStore : public VerdictStore {
   std::optional<VerdictRecord> Lookup(const IpAddress& client) override {
     DbRef db(this);
     if (!db) return std::nullopt;
+    // While the store is seen failing, memory does not answer either: the
+    // gateway screens as if nothing were cached (spec section 7) until a
+    // read of RocksDB works again.
+    if (!failing_.load(std::memory_order_relaxed)) {
+      if (auto cached = cache_.Get(client)) return cached;
+    }
+    uint64_t epoch = cache_.epoch();
     Key key(client);
     rocksdb::PinnableSlice value;
     rocksdb::Status s =
         db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(), key.slice(), &value);
-    if (s.IsNotFound()) return std::nullopt;
-    if (!s.ok()) {
+    if (!s.ok() && !s.IsNotFound()) {
       Failed(s.ToString());
       return std::nullopt;
     }
+    if (failing_.load(std::memory_order_relaxed)) failing_.store(false, std::memory_order_relaxed);
+    if (s.IsNotFound()) return std::nullopt;
     auto record = DecodeVerdictRecord(std::string_view(value.data(), value.size()));
-    if (!record) Failed("damaged record for " + client.ToString());
+    if (!record) {
+      Failed("damaged record for " + client.ToString());
+      return record;
+    }
+    cache_.Fill(client, *record, epoch);
     return record;
   }
 
@@ -363,6 +378,8 @@ class RocksVerdictStore : public VerdictStore {
       WriteFailed(s.ToString());
       return;
     }
+    cache_.BeginWrite();
+    cache_.Put(client, record);
     wal_dirty_.store(true, std::memory_order_relaxed);
   }
 
@@ -383,11 +400,14 @@ class RocksVerdictStore : public VerdictStore {
       WriteFailed(s.ToString());
       return false;
     }
+    cache_.BeginWrite();
+    cache_.Erase(client);
     wal_dirty_.store(true, std::memory_order_relaxed);
     return true;
   }
 
   uint64_t error_count() const override { return errors_.load(std::memory_order_relaxed); }
+  size_t cached_records() const override { return cache_.size(); }
 
   void CompactNow() override {
     DbRef db(this, DbRef::kWrite);
@@ -395,6 +415,8 @@ class RocksVerdictStore : public VerdictStore {
     rocksdb::Status s = db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
     // Incomplete: cancelled by the destructor, not a store failure.
     if (!s.ok() && !s.IsIncomplete()) WriteFailed(s.ToString());
+    // The compaction filter's cut-off, taken now: within a second of it.
+    if (s.ok()) cache_.EraseExpired(clock_() - retention_.count());
   }
 
  private:
@@ -457,6 +479,7 @@ class RocksVerdictStore : public VerdictStore {
   // Every failure goes through here: count, and log (rate-limited).
   void Failed(const std::string& reason) {
     errors_.fetch_add(1, std::memory_order_relaxed);
+    failing_.store(true, std::memory_order_relaxed);
     if (Due(&last_log_, clock_(), kLogInterval)) {
       logger_->Logf("mxscreen",
                     "warning: verdict store %s: %s; screening as if nothing were cached",
@@ -514,6 +537,67 @@ class RocksVerdictStore : public VerdictStore {
     return db_->Delete(w, kSyncMarker);
   }
 
+  // The client address a key was made from (Key's inverse); nullopt for the
+  // sync marker or anything else that is not a record key.
+  static std::optional<IpAddress> AddressOfKey(const rocksdb::Slice& key) {
+    if (key.size() == 5 && key[0] == 4) {
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      std::memcpy(&sa.sin_addr, key.data() + 1, 4);
+      return IpAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&sa));
+    }
+    if (key.size() == 17 && key[0] == 6) {
+      sockaddr_in6 sa{};
+      sa.sin6_family = AF_INET6;
+      std::memcpy(&sa.sin6_addr, key.data() + 1, 16);
+      return IpAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&sa));
+    }
+    return std::nullopt;
+  }
+
+  // Fills the record cache from the store after opening, so that a restart
+  // does not make every known client's next lookup a slow one. Runs beside
+  // the gateway (lookups meanwhile go to RocksDB as usual) in batches, each
+  // under one DB reference so a reopen is never held up for long. A batch is
+  // one iterator snapshot, valid only while no write happens (the cache's
+  // epoch): when one does, the next batch starts a new snapshot at the key
+  // it stopped on.
+  void Preload() {
+    constexpr int kBatch = 4096;
+    std::string resume;  // the first key of the next batch; empty: the start
+    int stalls = 0;      // batches in a row that made no progress
+    while (!stopping_.load(std::memory_order_relaxed) && !cache_.full() && stalls < 100) {
+      std::shared_lock<std::shared_mutex> lock(db_mu_, std::try_to_lock);
+      if (!lock || !db_ || reopening_.load(std::memory_order_acquire)) return;
+      uint64_t epoch = cache_.epoch();
+      // A one-off scan: its blocks would only push useful ones out of the
+      // block cache.
+      rocksdb::ReadOptions read;
+      read.fill_cache = false;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+      if (resume.empty()) {
+        it->SeekToFirst();
+      } else {
+        it->Seek(resume);
+      }
+      int n = 0;
+      bool moved = false;
+      for (; it->Valid() && n < kBatch && !cache_.full(); it->Next(), ++n) {
+        auto address = AddressOfKey(it->key());
+        if (!address) continue;
+        auto record = DecodeVerdictRecord(std::string_view(it->value().data(), it->value().size()));
+        if (record && !cache_.Fill(*address, *record, epoch)) {
+          moved = true;
+          break;
+        }
+      }
+      if (!it->status().ok()) return;      // the store's own operations report it
+      if (!it->Valid() && !moved) return;  // done
+      stalls = n == 0 ? stalls + 1 : 0;
+      resume = it->Valid() ? it->key().ToString() : resume;
+    }
+  }
+
   void BackgroundLoop() {
     using Clock = std::chrono::steady_clock;
     auto next_cleanup = Clock::now() + cleanup_interval_;
@@ -544,6 +628,7 @@ class RocksVerdictStore : public VerdictStore {
   const std::function<int64_t()> clock_;
   Logger* const logger_;
   const Seconds cleanup_interval_;
+  const Seconds retention_;
   rocksdb::Options options_;
 
   // Every operation holds db_mu_ shared; a reopen holds it exclusively.
@@ -558,11 +643,16 @@ class RocksVerdictStore : public VerdictStore {
   std::atomic<bool> needs_reopen_{false};
   std::atomic<bool> writes_suspended_{false};
   std::atomic<bool> wal_dirty_{false};
+  std::atomic<bool> failing_{false};  // a failure seen, no successful read since
+
+  VerdictCache cache_;
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_, readable without bg_mu_
   std::thread background_;
+  std::thread preload_;
 };
 
 }  // namespace

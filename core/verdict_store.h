@@ -58,6 +58,12 @@ struct VerdictStoreOptions {
   Seconds cleanup_interval{12 * 3600};
   // false: a missing store is an error (the CLI must not create one by typo).
   bool create_if_missing = true;
+  // How many decoded records are kept in memory in front of RocksDB
+  // (core/verdict_cache.h; about 140 bytes each); 0: none.
+  size_t memory_records = 1000000;
+  // Fill that memory from the store after opening (in the background); a
+  // short-lived command has no use for it.
+  bool preload = true;
   // Tests: the clock (seconds since the epoch) used for retention and for
   // rate-limiting error logs. Called from RocksDB's threads too. Default: time().
   std::function<int64_t()> clock;
@@ -78,6 +84,8 @@ class VerdictStore {
   virtual bool Delete(const IpAddress& client) = 0;
   // Errors seen while running (for metrics and tests).
   virtual uint64_t error_count() const = 0;
+  // Records held decoded in memory (VerdictStoreOptions::memory_records).
+  virtual size_t cached_records() const = 0;
   // Runs the cleanup now (what the background thread does every
   // cleanup_interval): drops records past retention. For tests and tools.
   virtual void CompactNow() = 0;

@@ -15,6 +15,7 @@
 
 #include "core/dns_resolver.h"
 #include "core/gateway_config.h"
+#include "core/greet_wait_queue.h"
 #include "core/listener_state.h"
 #include "core/logger.h"
 
@@ -45,6 +46,7 @@ class Worker {
   void Join();
 
   boost::asio::io_context& io() { return io_; }
+  GreetWaitQueue& greet_waits() { return greet_waits_; }
   Logger& logger() { return logger_; }
   unsigned id() const { return id_; }
   // The lookups of this worker's sessions share `table` (in-flight lookups,
@@ -65,6 +67,9 @@ class Worker {
   Logger& logger_;
   const ListenerSource& source_;
   boost::asio::io_context io_{1};
+  // After io_: destroyed first, releasing the sessions it keeps alive while
+  // their sockets' event loop still exists.
+  GreetWaitQueue greet_waits_{io_};
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::thread thread_;
   std::shared_ptr<DnsLookupTable> dns_table_;

@@ -100,7 +100,8 @@ TEST(GatewayConfig, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(std::string(kMinimal) + "    filters: [ { name: greylist } ]\n"),
             "listeners[0].filters[0].name: unknown filter \"greylist\" (known: access_cidr, "
             "bare_newline, dnsbl, "
-            "non_smtp, pipelining, pregreet)");
+            "non_smtp, pipelining, pregreet, "
+            "upstream_proxy)");
   EXPECT_EQ(
       ErrorOf(std::string(kMinimal) + "    filters: [ { name: access_cidr, action: reject } ]\n"),
       "listeners[0].filters[0].action: expected one of ignore, enforce, drop, got \"reject\"");

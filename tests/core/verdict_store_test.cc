@@ -264,6 +264,72 @@ TEST_F(VerdictStoreTest, PersistsAcrossReopen) {
   }
 }
 
+// The record cache (core/verdict_cache.h) in front of RocksDB: filled from
+// the store in the background after opening, up to its capacity, and never
+// answering differently from RocksDB.
+TEST_F(VerdictStoreTest, TheRecordCacheIsFilledAfterOpening) {
+  {
+    auto store = Open();
+    for (int i = 0; i < 300; ++i) {
+      store->Update(IpAddress::V4(0xc0000200 + i), Rec({{"pregreet", kT0 + i}}));
+    }
+    EXPECT_EQ(store->cached_records(), 300u);  // written through
+  }
+  auto store = Open();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->cached_records() < 300 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(store->cached_records(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(store->Lookup(IpAddress::V4(0xc0000200 + i)), Rec({{"pregreet", kT0 + i}})) << i;
+  }
+  // The verdict CLI's kind of store: no preload, filled only by lookups.
+  store.reset();
+  auto o = Options();
+  o.preload = false;
+  store = OpenVerdictStore(o, logger_.get());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(store->cached_records(), 0u);
+  store->Lookup(IpAddress::V4(0xc0000200));
+  EXPECT_EQ(store->cached_records(), 1u);
+}
+
+TEST_F(VerdictStoreTest, TheRecordCacheIsBoundedAndCoherent) {
+  auto o = Options();
+  o.memory_records = 128;
+  {
+    auto store = OpenVerdictStore(o, logger_.get());
+    for (int i = 0; i < 1000; ++i) {
+      store->Update(IpAddress::V4(0xc0000000 + i), Rec({{"pregreet", kT0 + i}}));
+    }
+    EXPECT_LE(store->cached_records(), 128u);
+  }
+  // Reopened: the preload stops at the capacity; every record still answers.
+  auto store = OpenVerdictStore(o, logger_.get());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->cached_records() < 100 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(store->cached_records(), 100u);
+  EXPECT_LE(store->cached_records(), 128u);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(store->Lookup(IpAddress::V4(0xc0000000 + i)), Rec({{"pregreet", kT0 + i}})) << i;
+  }
+  // Merges, deletes and re-adds are seen at once, cached or not.
+  for (int i = 0; i < 1000; i += 7) {
+    auto a = IpAddress::V4(0xc0000000 + i);
+    store->Update(a, Rec({{"dnsbl", kT0 + 5}}));
+    ASSERT_EQ(store->Lookup(a), Rec({{"pregreet", kT0 + i}, {"dnsbl", kT0 + 5}})) << i;
+    ASSERT_TRUE(store->Delete(a));
+    ASSERT_EQ(store->Lookup(a), std::nullopt) << i;
+    store->Update(a, Rec({{"pipelining", kT0 + 6}}));
+    ASSERT_EQ(store->Lookup(a), Rec({{"pipelining", kT0 + 6}})) << i;
+  }
+  EXPECT_LE(store->cached_records(), 128u);
+  EXPECT_EQ(store->error_count(), 0u);
+}
+
 TEST_F(VerdictStoreTest, OpenErrorsNameThePathAndReason) {
   auto o = Options();
   o.create_if_missing = false;
@@ -349,12 +415,20 @@ TEST_P(FailingDiskTest, DegradesToNothingCachedAndRecovers) {
   auto o = Options();
   o.env = env.get();
   auto store = OpenVerdictStore(o, logger_.get());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->cached_records() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 
   sw.failing = true;
-  // The record is on disk (flushed at the reopen), not yet in any cache: the
-  // read fails and the client is screened as unknown.
-  EXPECT_EQ(store->Lookup(a), std::nullopt);
+  // Nothing has noticed the failure yet: the record preloaded into memory
+  // answers without touching the disk.
+  EXPECT_EQ(store->Lookup(a), Rec({{"pregreet", kT0 + 100}}));
+  EXPECT_EQ(store->error_count(), 0u);
+  // A write notices it; from then on memory does not answer either: the
+  // client is screened as unknown.
   EXPECT_NO_THROW(store->Update(b, Rec({{"dnsbl", kT0 + 100}})));
+  EXPECT_EQ(store->Lookup(a), std::nullopt);
   EXPECT_NO_THROW(store->Update(b, Rec({{"dnsbl", kT0 + 200}})));
   EXPECT_FALSE(store->Delete(a));
   EXPECT_GE(store->error_count(), 3u);
@@ -383,7 +457,7 @@ TEST_P(FailingDiskTest, DegradesToNothingCachedAndRecovers) {
   // writes work and nothing written before the failure is lost.
   sw.failing = false;
   uint64_t errors = store->error_count();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   bool recovered = false;
   while (!recovered && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
