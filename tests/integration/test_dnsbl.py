@@ -22,13 +22,16 @@ DESCRIPTION
       - a list that never answers (black-holed by a relay in front of
         rbldnsd): the warning, the wait bounded by the DNSBL timeout;
       - an IPv6 client (::1, nibble query, rbldnsd ip6trie);
-      - a 127.255.255.x error code: warned about once, never a listing.
+      - a 127.255.255.x error code: warned about once, never a listing;
+      - a client that hangs up while its list has not answered (never
+        called back; the next client is served).
 
     Every client address is used by one test only: answers are cached for
     their TTL and passes for the verdict TTL.
 """
 
 import os
+import re
 import sys
 import time
 import unittest
@@ -229,6 +232,28 @@ class DnsblTest(MxscreenTestCase):
                       mx.postscreen_messages())
         self.assert_dnsblog(mx, [listed("127.0.0.11", "small.test", "127.0.0.2")])
         self.assertIn("11.0.0.127.never.test", self.proxy.dropped)
+
+    def test_hangup_while_a_lookup_is_outstanding(self):
+        """A session that ends while its list has not answered is never called
+        back (run under ASan to see a use-after-free); the next client of the
+        same list is served normally."""
+        mx, port = self.gateway([self.dnsbl(sites=["never.test*3"], timeout="2s")],
+                                greet_wait="6s", nameserver=self.proxy.address)
+        c = self.connect(port, "127.0.0.12")
+        time.sleep(0.3)
+        c.close()
+        m = mx.wait_for_log(r"HANGUP after (\S+) from %s in tests before SMTP handshake"
+                            % re.escape(c.endpoint))
+        self.assert_session_log(mx, c, [
+            msg_connect(c),
+            "HANGUP after %s from %s in tests before SMTP handshake" % (m.group(1), c.endpoint),
+            msg_disconnect(c)], settle=2.5)   # past the DNSBL deadline
+        self.assertNotIn("warning: dnsblog reply timeout 2s for never.test",
+                         mx.postscreen_messages(), "no callback for a session that is gone")
+        c2 = self.connect(port, "127.0.0.13")
+        self.assertEqual(c2.read_reply(timeout=10), [BACKEND_BANNER])
+        self.assert_session_log(mx, c2, [msg_connect(c2), msg_pass_new(c2)], settle=0.3)
+        self.assertEqual(mx.proc.poll(), None, "the gateway is still running")
 
     def test_error_code_is_warned_once_and_never_counts(self):
         mx, port = self.gateway([self.dnsbl(sites=["bl.test*5"])])
