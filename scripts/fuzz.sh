@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # fuzz: builds the libFuzzer targets with clang (ASan+UBSan) and runs each
 # over its seed corpus, then fuzzes each for FUZZ_SECONDS (default 60; --ci
-# uses 20). New crashes land in build-fuzz/crashes/. Longer runs by hand:
+# uses 15). New crashes land in build-fuzz/crashes/. Longer runs by hand:
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-[ "${1:-}" = "--ci" ] && SECONDS_EACH=20
+[ "${1:-}" = "--ci" ] && SECONDS_EACH=15
 scripts/install-deps.sh clang-14 libclang-rt-14-dev
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXS_FUZZ=ON >/dev/null
