@@ -94,8 +94,13 @@ void VerdictCache::StoreLocked(Shard& shard, const Key& key, const Entry& entry)
     it->second = entry;
     return;
   }
-  bool over =
-      shard.map.size() >= shard_capacity_ || size_.load(std::memory_order_relaxed) >= capacity_;
+  // A new entry takes a slot of the total first (other shards fill at the
+  // same time under their own locks), or replaces one of this shard's.
+  bool over = shard.map.size() >= shard_capacity_;
+  if (!over && size_.fetch_add(1, std::memory_order_relaxed) >= capacity_) {
+    size_.fetch_sub(1, std::memory_order_relaxed);
+    over = true;
+  }
   // Full everywhere else and nothing here to evict: not cached (the key is
   // not in this shard, so nothing older is left behind).
   if (over && shard.map.empty()) return;
@@ -115,13 +120,11 @@ void VerdictCache::StoreLocked(Shard& shard, const Key& key, const Entry& entry)
       ++s;
     }
     if (victim == shard.map.end()) victim = shard.map.begin();
-    shard.map.erase(victim);
-    size_.fetch_sub(1, std::memory_order_relaxed);
+    shard.map.erase(victim);  // its slot goes to the new entry
   }
   Entry stored = entry;
   stored.last_used = ++shard.clock;
   shard.map.emplace(key, stored);
-  size_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void VerdictCache::Put(const IpAddress& client, const VerdictRecord& record) {
