@@ -15,29 +15,14 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::access_cidr::v1::AccessCidr;
 
-class Factory : public FilterFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  explicit Factory(std::shared_ptr<const AccessList> list)
-      : instance_(std::make_shared<AccessCidrFilter>(std::move(list))) {}
-  FilterTraits traits() const override { return {}; }
-  std::shared_ptr<Filter> Create() const override { return instance_; }
+  ConfigFactory()
+      : TypedFilterConfigFactory("access_cidr", Action::kIgnore, std::chrono::seconds(0)) {}
 
- private:
-  std::shared_ptr<AccessCidrFilter> instance_;
-};
-
-class ConfigFactory : public FilterConfigFactory {
- public:
-  std::string_view name() const override { return "access_cidr"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kIgnore; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::seconds(0); }
-
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& msg,
-                                             BuildContext& ctx) const override {
-    const auto& cfg = static_cast<const ConfigProto&>(msg);
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto& cfg,
+                                                  BuildContext& ctx) const override {
     std::vector<Cidr> mynetworks;
     if (cfg.mynetworks_size() == 0) {
       std::string unused;
@@ -76,8 +61,9 @@ class ConfigFactory : public FilterConfigFactory {
         throw ConfigError(path, "expected permit_mynetworks: true or cidr: {...}");
       }
     }
-    return std::make_shared<Factory>(
-        std::make_shared<AccessList>(std::move(entries), std::move(mynetworks)));
+    return FixedFilterFactory::Shared(
+        FilterTraits{}, std::make_shared<AccessCidrFilter>(std::make_shared<AccessList>(
+                            std::move(entries), std::move(mynetworks))));
   }
 };
 

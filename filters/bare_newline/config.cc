@@ -12,28 +12,15 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::bare_newline::v1::BareNewline;
 
-class Factory : public FilterFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  FilterTraits traits() const override {
-    FilterTraits t;
-    t.cached = true;
-    t.needs_engine = true;
-    return t;
-  }
-  std::shared_ptr<Filter> Create() const override { return std::make_shared<BareNewlineFilter>(); }
-};
+  ConfigFactory()
+      : TypedFilterConfigFactory("bare_newline", Action::kIgnore, std::chrono::hours(24 * 30)) {}
 
-class ConfigFactory : public FilterConfigFactory {
- public:
-  std::string_view name() const override { return "bare_newline"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kIgnore; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::hours(24 * 30); }
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message&,
-                                             BuildContext&) const override {
-    return std::make_shared<Factory>();
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto&,
+                                                  BuildContext&) const override {
+    return FixedFilterFactory::PerSession<BareNewlineFilter>(DeepTestTraits());
   }
 };
 

@@ -19,20 +19,6 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::dnsbl::v1::Dnsbl;
 
-class Factory : public FilterFactory {
- public:
-  explicit Factory(std::shared_ptr<const Settings> s) : s_(std::move(s)) {}
-  FilterTraits traits() const override {
-    FilterTraits t;
-    t.cached = true;
-    return t;
-  }
-  std::shared_ptr<Filter> Create() const override { return std::make_shared<DnsblFilter>(s_); }
-
- private:
-  std::shared_ptr<const Settings> s_;
-};
-
 Seconds Duration(const std::string& value, Seconds fallback, const std::string& path) {
   if (value.empty()) return fallback;
   auto d = ParseDuration(value);
@@ -61,17 +47,14 @@ void AddMapLine(const std::string& line, const std::string& path, Settings* s) {
   s->reply_map[key] = value;
 }
 
-class ConfigFactory : public FilterConfigFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  std::string_view name() const override { return "dnsbl"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kIgnore; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::seconds(3600); }
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& msg,
-                                             BuildContext& ctx) const override {
-    const auto& c = static_cast<const ConfigProto&>(msg);
+  ConfigFactory()
+      : TypedFilterConfigFactory("dnsbl", Action::kIgnore, std::chrono::seconds(3600)) {}
+
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto& c,
+                                                  BuildContext& ctx) const override {
     auto s = std::make_shared<Settings>();
     const std::string& p = ctx.path();
     if (c.sites_size() == 0) throw ConfigError(p + ".sites", "at least one site is required");
@@ -118,7 +101,10 @@ class ConfigFactory : public FilterConfigFactory {
         AddMapLine(line, p + ".reply_map.path: " + file + ", line " + std::to_string(++n), s.get());
       }
     }
-    return std::make_shared<Factory>(std::move(s));
+    FilterTraits t;
+    t.cached = true;
+    return FixedFilterFactory::PerSession<DnsblFilter>(
+        std::move(t), std::shared_ptr<const Settings>(std::move(s)));
   }
 };
 

@@ -15,36 +15,14 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::non_smtp::v1::NonSmtp;
 
-class Factory : public FilterFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  explicit Factory(std::shared_ptr<const ForbiddenCommands> forbidden)
-      : forbidden_(std::move(forbidden)) {}
-  FilterTraits traits() const override {
-    FilterTraits t;
-    t.cached = true;
-    t.needs_engine = true;
-    return t;
-  }
-  std::shared_ptr<Filter> Create() const override {
-    return std::make_shared<NonSmtpFilter>(forbidden_);
-  }
+  ConfigFactory()
+      : TypedFilterConfigFactory("non_smtp", Action::kDrop, std::chrono::hours(24 * 30)) {}
 
- private:
-  std::shared_ptr<const ForbiddenCommands> forbidden_;
-};
-
-class ConfigFactory : public FilterConfigFactory {
- public:
-  std::string_view name() const override { return "non_smtp"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kDrop; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::hours(24 * 30); }
-
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& msg,
-                                             BuildContext& ctx) const override {
-    const auto& cfg = static_cast<const ConfigProto&>(msg);
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto& cfg,
+                                                  BuildContext& ctx) const override {
     std::vector<std::string> entries(cfg.forbidden_commands().begin(),
                                      cfg.forbidden_commands().end());
     if (cfg.no_forbidden_commands() && !entries.empty()) {
@@ -53,7 +31,9 @@ class ConfigFactory : public FilterConfigFactory {
     }
     if (entries.empty() && !cfg.no_forbidden_commands()) entries = ForbiddenCommands::Defaults();
     try {
-      return std::make_shared<Factory>(std::make_shared<const ForbiddenCommands>(entries));
+      return FixedFilterFactory::PerSession<NonSmtpFilter>(
+          DeepTestTraits(), std::shared_ptr<const ForbiddenCommands>(
+                                std::make_shared<const ForbiddenCommands>(entries)));
     } catch (const BadForbiddenCommand& e) {
       throw ConfigError(ctx.path() + ".forbidden_commands[" + std::to_string(e.index) + "]",
                         e.what());

@@ -11,34 +11,19 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::pregreet::v1::Pregreet;
 
-class Factory : public FilterFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  explicit Factory(std::string teaser) : teaser_(std::move(teaser)) {}
-  FilterTraits traits() const override {
+  ConfigFactory()
+      : TypedFilterConfigFactory("pregreet", Action::kIgnore, std::chrono::seconds(86400)) {}
+
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto& config,
+                                                  BuildContext&) const override {
     FilterTraits t;
     t.cached = true;
     t.wants_teaser = true;
-    t.teaser = teaser_;
-    return t;
-  }
-  std::shared_ptr<Filter> Create() const override { return instance_; }
-
- private:
-  std::string teaser_;
-  std::shared_ptr<PregreetFilter> instance_ = std::make_shared<PregreetFilter>();
-};
-
-class ConfigFactory : public FilterConfigFactory {
- public:
-  std::string_view name() const override { return "pregreet"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kIgnore; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::seconds(86400); }
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& msg,
-                                             BuildContext&) const override {
-    return std::make_shared<Factory>(static_cast<const ConfigProto&>(msg).banner());
+    t.teaser = config.banner();
+    return FixedFilterFactory::Shared(std::move(t), std::make_shared<PregreetFilter>());
   }
 };
 

@@ -15,34 +15,14 @@ namespace {
 
 using ConfigProto = ::mxscreen::filters::upstream_proxy::v1::UpstreamProxy;
 
-class Factory : public FilterFactory {
+class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
  public:
-  Factory(ProxyVersions versions, std::chrono::seconds timeout)
-      : timeout_(timeout), instance_(std::make_shared<UpstreamProxyFilter>(versions)) {}
-  FilterTraits traits() const override {
-    FilterTraits t;
-    t.listener_phase = true;
-    t.listener_timeout = timeout_;
-    return t;
-  }
-  std::shared_ptr<Filter> Create() const override { return instance_; }
+  ConfigFactory()
+      : TypedFilterConfigFactory("upstream_proxy", Action::kIgnore, std::chrono::seconds(0)) {}
 
- private:
-  std::chrono::seconds timeout_;
-  std::shared_ptr<UpstreamProxyFilter> instance_;
-};
-
-class ConfigFactory : public FilterConfigFactory {
- public:
-  std::string_view name() const override { return "upstream_proxy"; }
-  const google::protobuf::Descriptor* config_type() const override {
-    return ConfigProto::descriptor();
-  }
-  Action default_action() const override { return Action::kIgnore; }
-  std::chrono::seconds default_ttl() const override { return std::chrono::seconds(0); }
-  std::shared_ptr<const FilterFactory> Build(const google::protobuf::Message& msg,
-                                             BuildContext& ctx) const override {
-    const auto& c = static_cast<const ConfigProto&>(msg);
+ protected:
+  std::shared_ptr<const FilterFactory> BuildTyped(const ConfigProto& c,
+                                                  BuildContext& ctx) const override {
     ProxyVersions versions{c.versions().empty(), c.versions().empty()};
     for (int v : c.versions()) {
       if (v == ConfigProto::V1) versions.v1 = true;
@@ -61,7 +41,11 @@ class ConfigFactory : public FilterConfigFactory {
       }
       timeout = *d;
     }
-    return std::make_shared<Factory>(versions, timeout);
+    FilterTraits t;
+    t.listener_phase = true;
+    t.listener_timeout = timeout;
+    return FixedFilterFactory::Shared(std::move(t),
+                                      std::make_shared<UpstreamProxyFilter>(versions));
   }
 };
 
