@@ -125,6 +125,33 @@ bool ReadSizeStrict(google::protobuf::io::CodedInputStream* in, int* size) {
   return in->ReadVarintSizeAsInt(size) && in->CurrentPosition() - start <= 5;
 }
 
+// WireFormatLite::SkipField, but with the strict tag and length reads above
+// for what it skips (an unknown length-delimited field or a group holding
+// one would otherwise pass with a ten-byte length the generated parser
+// refuses).
+bool SkipFieldStrict(google::protobuf::io::CodedInputStream* in, uint32_t tag, bool* bad) {
+  using google::protobuf::internal::WireFormatLite;
+  switch (WireFormatLite::GetTagWireType(tag)) {
+    case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
+      int n;
+      return ReadSizeStrict(in, &n) && in->Skip(n);
+    }
+    case WireFormatLite::WIRETYPE_START_GROUP: {
+      if (!in->IncrementRecursionDepth()) return false;
+      while (uint32_t inner = ReadTagStrict(in, bad)) {
+        if (WireFormatLite::GetTagWireType(inner) == WireFormatLite::WIRETYPE_END_GROUP) {
+          in->DecrementRecursionDepth();
+          return WireFormatLite::GetTagFieldNumber(inner) == WireFormatLite::GetTagFieldNumber(tag);
+        }
+        if (!SkipFieldStrict(in, inner, bad)) return false;
+      }
+      return false;  // the input ended (or went bad) inside the group
+    }
+    default:
+      return WireFormatLite::SkipField(in, tag);
+  }
+}
+
 }  // namespace
 
 std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
@@ -140,7 +167,7 @@ std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
   bool bad = false;
   while (uint32_t tag = ReadTagStrict(&in, &bad)) {
     if (tag != kPassTag) {
-      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      if (!SkipFieldStrict(&in, tag, &bad)) return std::nullopt;
       continue;
     }
     int len;
@@ -161,7 +188,7 @@ std::optional<VerdictRecord> DecodeVerdictRecord(std::string_view bytes) {
         ok = in.ReadVarint64(&v);
         expiry = static_cast<int64_t>(v);
       } else {
-        ok = WireFormatLite::SkipField(&in, field);
+        ok = SkipFieldStrict(&in, field, &bad);
       }
       if (!ok) return std::nullopt;
     }

@@ -47,7 +47,7 @@ CidrTable CidrTable::Parse(const std::vector<std::string>& raw_lines, const std:
     std::string error;
     auto cidr = Cidr::Parse(net, &error);
     if (!cidr) fail(error);
-    TableAction a;
+    TableAction a = TableAction::kDunno;  // set below, or fail() throws
     if (strcasecmp(action.c_str(), "permit") == 0) {
       a = TableAction::kPermit;
     } else if (strcasecmp(action.c_str(), "reject") == 0) {
