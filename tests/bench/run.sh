@@ -22,6 +22,9 @@
 #       proxy one, postscreen hands off to its own identical smtpd. A second
 #       pair, smtp-sink direct vs mxscreen (proxy_protocol: none) -> smtp-sink,
 #       isolates mxscreen's forwarding cost from Postfix's cost.
+#       haproxy (tcp mode, nbthread 1) on both paths is the relay floor: what a
+#       mature splice-capable TCP proxy costs here, i.e. what any design that
+#       relays (rather than passes the descriptor as postscreen does) pays.
 # Rounds alternate contenders (A B C A B C ...) so drift hits all alike; the
 # tables show medians. Everything runs on 127.0.0.0/8, every wait is bounded,
 # and every process started here is stopped on exit.
@@ -33,6 +36,7 @@
 # Environment: BENCH_SECONDS (10) per measurement, BENCH_ROUNDS (3),
 #   BENCH_CONCURRENCY (16), BENCH_DATA_BYTES (256M), BENCH_PORT_BASE (25100),
 #   BENCH_PIN (1; 0 = no CPU pinning), BENCH_TWO_THREADS (1), BENCH_SINK (1),
+#   BENCH_HAPROXY (1; 0 = no haproxy relay-floor rows),
 #   BENCH_KEEP (0; 1 keeps the work directory with all logs),
 #   BENCH_TMPDIR (/dev/shm if writable, else /tmp: where the work directory goes),
 #   BENCH_OUT (file to copy the markdown summary to),
@@ -91,6 +95,9 @@ if [[ ! -x $MXSCREEN ]]; then
     log "no mxscreen binary at $MXSCREEN: mxscreen rows are SKIPPED (pending)"
 fi
 command -v smtp-sink >/dev/null || SINK=0
+HAPROXY=${BENCH_HAPROXY:-1}
+HAPROXY_BIN=$(command -v haproxy || echo /usr/sbin/haproxy)
+[[ -x $HAPROXY_BIN ]] || HAPROXY=0
 NPROC=$(nproc)
 ((NPROC >= 2)) || PIN=0
 CLK_TCK=$(getconf CLK_TCK)
@@ -215,6 +222,27 @@ start_mxs() {  # NAME PINNED PORT WORKERS MYNETWORKS BACKEND_PORT PROXY
     local name=$1 pinned=$2 port=$3
     write_mxs_config "$WORK/$name.yaml" "$name" "$port" "$4" "$5" "$6" "$7"
     start_bg "$name" "$pinned" "$port" "$MXSCREEN" run --config "$WORK/$name.yaml"
+}
+
+# haproxy as a plain TCP relay: one thread (like mxscreen's workers: 1), one
+# listener, PROXY v2 towards the smtpd that expects it.
+start_haproxy() {  # NAME PORT BACKEND_PORT SERVER_OPTS
+    local name=$1 port=$2 be=$3 opts=$4
+    cat >"$WORK/$name.cfg" <<EOF
+global
+    nbthread 1
+    # Two descriptors per relayed connection, within the hard limit of 20000.
+    maxconn 9000
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+listen relay
+    bind 127.0.0.1:$port
+    server backend 127.0.0.1:$be $opts
+EOF
+    start_bg "$name" 0 "$port" "$HAPROXY_BIN" -db -f "$WORK/$name.cfg"
 }
 
 # CPU clock ticks used so far by the given PIDs (one argument, space
@@ -373,7 +401,7 @@ verdict() {  # VALUE_PERCENT OP LIMIT
 # ============================================================================
 P_MIN1=$((BASE + 1)) P_MIN2=$((BASE + 2)) P_MXS1=$((BASE + 3)) P_MXS2=$((BASE + 4)) P_PSD=$((BASE + 5))
 P_BE=$((BASE + 10)) P_BEPROXY=$((BASE + 11)) P_PSA=$((BASE + 12)) P_MXSH=$((BASE + 13))
-P_SINK=$((BASE + 14)) P_MXSSINK=$((BASE + 15))
+P_SINK=$((BASE + 14)) P_MXSSINK=$((BASE + 15)) P_HAPH=$((BASE + 16)) P_HAPSINK=$((BASE + 17))
 
 # Percentage of all CPUs busy over the next 2 seconds (from /proc/stat).
 cpu_busy_pct() {
@@ -457,6 +485,12 @@ if ((HAVE_MXS)); then
     B_KEYS+=(mxs_h)
 fi
 B_KEYS+=(ps_h)
+if ((HAPROXY)); then
+    if start_haproxy hap_h "$P_HAPH" "$P_BEPROXY" send-proxy-v2; then
+        contender hap_h "$P_HAPH" "${BGPID[hap_h]}" 0 "haproxy (tcp, 1 thread) -> smtpd, PROXY v2" "$WORK/pf-backend"
+        B_KEYS+=(hap_h)
+    fi
+fi
 if ((SINK)); then
     # smtp-sink is one event-driven process that stores nothing: the fastest
     # backend available, so any forwarding overhead shows up undiluted.
@@ -471,6 +505,10 @@ if ((SINK)); then
             CSKIP[mxs_sink]="did not start (see $WORK/mxs_sink.out)"
         fi
         B_KEYS+=(mxs_sink)
+    fi
+    if ((HAPROXY)) && start_haproxy hap_sink "$P_HAPSINK" "$P_SINK" ""; then
+        contender hap_sink "$P_HAPSINK" "${BGPID[hap_sink]}" 0 "haproxy (tcp, 1 thread) -> smtp-sink"
+        B_KEYS+=(hap_sink)
     fi
 fi
 for k in "${B_KEYS[@]}"; do [[ -n ${CSKIP[$k]:-} ]] || preflight "$k" session || true; done
@@ -530,7 +568,9 @@ SUM=$WORK/summary.md
     echo "| path | (b) sessions/s | (min-max) | (b) p50 us | (b) errors | screener CPU us/session | (c) MB/s | (min-max) | screener CPU ms/message | others' CPU % (b) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     B_ROWS=(direct mxs_h ps_h)
+    ((HAPROXY)) && B_ROWS+=(hap_h)
     ((SINK)) && B_ROWS+=(sink mxs_sink)
+    ((SINK && HAPROXY)) && B_ROWS+=(hap_sink)
     for k in "${B_ROWS[@]}"; do
         if [[ -z ${CDESC[$k]:-} ]]; then
             case $k in
@@ -540,10 +580,10 @@ SUM=$WORK/summary.md
             continue
         fi
         if [[ -n ${CSKIP[$k]:-} ]]; then stub_row 10 "${CDESC[$k]}" "skipped: ${CSKIP[$k]}"; continue; fi
-        # Only mxscreen's own process is a screener here; the Postfix rows'
-        # CPU would include smtpd/cleanup, so it is left out.
+        # Only mxscreen's and haproxy's own processes are relays here; the
+        # Postfix rows' CPU would include smtpd/cleanup, so it is left out.
         cpu=-; cpuc=-
-        if [[ $k == mxs_* ]]; then
+        if [[ $k == mxs_* || $k == hap_* ]]; then
             cpu=$(m b "$k" 5)
             cpuc=$(awk -v v="$(m c "$k" 5)" 'BEGIN { if (v == "-") print "-"; else printf "%.0f\n", v / 1000 }')
         fi
@@ -557,10 +597,19 @@ SUM=$WORK/summary.md
     echo "| (c) mxscreen -> smtpd, MB/s | $hc | < 5%: $(verdict "$hc" '<' 5) |"
     echo "| (b) postscreen -> smtpd, sessions/s | $(cost "$(m b ps_h 4)" "$(m b direct 4)") | |"
     echo "| (c) postscreen -> smtpd, MB/s | $(cost "$(m c ps_h 4)" "$(m c direct 4)") | |"
+    if ((HAPROXY)); then
+        echo "| (b) haproxy -> smtpd, sessions/s (relay floor) | $(cost "$(m b hap_h 4)" "$(m b direct 4)") | |"
+        echo "| (c) haproxy -> smtpd, MB/s (relay floor) | $(cost "$(m c hap_h 4)" "$(m c direct 4)") | |"
+    fi
     if ((SINK)); then
         hs=$(cost "$(m b mxs_sink 4)" "$(m b sink 4)"); hsc=$(cost "$(m c mxs_sink 4)" "$(m c sink 4)")
         echo "| (b) mxscreen -> smtp-sink, sessions/s | $hs | < 5%: $(verdict "$hs" '<' 5) |"
         echo "| (c) mxscreen -> smtp-sink, MB/s | $hsc | < 5%: $(verdict "$hsc" '<' 5) |"
+        if ((HAPROXY)); then
+            echo "| (b) haproxy -> smtp-sink, sessions/s (relay floor) | $(cost "$(m b hap_sink 4)" "$(m b sink 4)") | |"
+            echo "| (c) haproxy -> smtp-sink, MB/s (relay floor) | $(cost "$(m c hap_sink 4)" "$(m c sink 4)") | |"
+            echo "| (b) mxscreen / haproxy -> smtp-sink, sessions/s | $(ratio "$(m b mxs_sink 4)" "$(m b hap_sink 4)") | |"
+        fi
     fi
     echo
     echo "Binaries: mxscreen $( ((HAVE_MXS)) && echo "$MXSCREEN" || echo "(none: pending)"), $LOADGEN, $MINIMAL_SERVER; work directory on $TMPBASE."
