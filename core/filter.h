@@ -205,6 +205,11 @@ class BuildContext {
   virtual const std::string& path() const = 0;
   // Resolves a path in the config relative to the config file's folder.
   virtual std::string ResolvePath(const std::string& path) const = 0;
+  // False when the config is checked away from the gateways that will run
+  // it (the control plane validating a push): files named in it are local
+  // to each gateway, so a filter checks everything but their contents, and
+  // each gateway reads (or NACKs) them when it builds the config.
+  virtual bool ReadsLocalFiles() const { return true; }
 };
 
 // Registered once per filter type; turns a config message into a factory.

@@ -42,17 +42,21 @@ Seconds DurationField(const std::string& value, Seconds fallback, const std::str
 
 class FilterBuildContext : public BuildContext {
  public:
-  FilterBuildContext(std::string path, std::string base_dir)
-      : path_(std::move(path)), base_dir_(std::move(base_dir)) {}
+  FilterBuildContext(std::string path, std::string base_dir, bool read_local_files)
+      : path_(std::move(path)),
+        base_dir_(std::move(base_dir)),
+        read_local_files_(read_local_files) {}
   const std::string& path() const override { return path_; }
   std::string ResolvePath(const std::string& p) const override {
     if (p.empty() || p[0] == '/' || base_dir_.empty()) return p;
     return base_dir_ + "/" + p;
   }
+  bool ReadsLocalFiles() const override { return read_local_files_; }
 
  private:
   std::string path_;
   std::string base_dir_;
+  bool read_local_files_;
 };
 
 LimitsConfig MergeLimits(LimitsConfig base, const config::v1::Limits& l) {
@@ -114,8 +118,9 @@ EngineConfig BuildEngine(const config::v1::SmtpEngine& e, const std::string& pat
   if (e.has_command_count_limit()) out.command_count_limit = e.command_count_limit();
   out.command_time_limit =
       DurationField(e.command_time_limit(), out.command_time_limit, path + ".command_time_limit");
-  out.command_time_limit_stress = DurationField(
-      e.command_time_limit_stress(), out.command_time_limit_stress, path + ".command_time_limit_stress");
+  out.command_time_limit_stress =
+      DurationField(e.command_time_limit_stress(), out.command_time_limit_stress,
+                    path + ".command_time_limit_stress");
   if (out.command_time_limit.count() == 0 || out.command_time_limit_stress.count() == 0) {
     throw ConfigError(path + ".command_time_limit", "must be at least 1s");
   }
@@ -129,7 +134,7 @@ EngineConfig BuildEngine(const config::v1::SmtpEngine& e, const std::string& pat
 }
 
 std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::string& path,
-                                   const std::string& base_dir) {
+                                   const std::string& base_dir, bool read_local_files) {
   std::vector<ChainEntry> chain;
   std::set<std::string> names;
   for (int i = 0; i < l.filters_size(); ++i) {
@@ -182,7 +187,7 @@ std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::str
       throw ConfigError(fpath + ".typed_config",
                         "cannot decode as " + factory->config_type()->full_name());
     }
-    FilterBuildContext ctx(fpath + ".typed_config", base_dir);
+    FilterBuildContext ctx(fpath + ".typed_config", base_dir, read_local_files);
     entry.factory = factory->Build(*cfg, ctx);
     entry.traits = entry.factory->traits();
     bool enabled = fe.has_enabled() ? fe.enabled() : true;
@@ -232,30 +237,90 @@ Bootstrap LoadBootstrapFile(const std::string& path) {
   return b;
 }
 
-std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
-                                                        const std::string& base_dir) {
-  auto out = std::make_shared<GatewayConfig>();
-  out->source = b;
-  if (!b.hostname().empty()) {
-    out->hostname = b.hostname();
-  } else {
-    char buf[256] = {};
-    gethostname(buf, sizeof buf - 1);
-    out->hostname = buf[0] ? buf : "localhost";
-  }
-  out->workers = b.workers();
-  if (out->workers == 0) out->workers = std::max(1u, std::thread::hardware_concurrency());
-  if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
-  out->store_path = b.store().path();
+namespace {
+bool LoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  auto ip = IpAddress::Parse(host);
+  return ip && ip->is_v4() && ip->bytes()[0] == 127;
+}
+}  // namespace
 
-  const auto& lg = b.logging();
-  out->logging.sink =
+std::optional<ControlPlaneConfig> BuildControlPlaneConfig(const Bootstrap& b,
+                                                          const std::string& base_dir) {
+  if (!b.has_control_plane()) return std::nullopt;
+  const auto& cp = b.control_plane();
+  ControlPlaneConfig out;
+  if (b.node_id().empty()) {
+    throw ConfigError("node_id", "a gateway fed by a control plane needs a node_id");
+  }
+  out.address = cp.address();
+  auto colon = out.address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == out.address.size() ||
+      out.address.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+    throw ConfigError("control_plane.address",
+                      "expected \"host:port\", got \"" + out.address + "\"");
+  }
+  std::string host = out.address.substr(0, colon);
+  if (cp.fleet().empty()) throw ConfigError("control_plane.fleet", "a fleet name is required");
+  out.fleet = cp.fleet();
+  auto resolve = [&](const std::string& p) {
+    if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+    return base_dir + "/" + p;
+  };
+  out.cert_file = resolve(cp.cert_file());
+  out.key_file = resolve(cp.key_file());
+  out.ca_file = resolve(cp.ca_file());
+  bool any = !out.cert_file.empty() || !out.key_file.empty() || !out.ca_file.empty();
+  bool all = !out.cert_file.empty() && !out.key_file.empty() && !out.ca_file.empty();
+  if (any && !all) {
+    throw ConfigError("control_plane", "TLS needs cert_file, key_file and ca_file together");
+  }
+  if (!all && !cp.allow_plaintext() && !LoopbackHost(host)) {
+    throw ConfigError("control_plane.address",
+                      "plaintext to a non-loopback control plane (" + out.address +
+                          "): set cert_file, key_file and ca_file, or allow_plaintext: true");
+  }
+  out.server_name = cp.server_name();
+  if (!cp.cache_path().empty()) {
+    out.cache_path = resolve(cp.cache_path());
+  } else if (!b.store().path().empty()) {
+    std::string store = resolve(b.store().path());
+    while (store.size() > 1 && store.back() == '/') store.pop_back();
+    auto slash = store.rfind('/');
+    out.cache_path = (slash == std::string::npos ? std::string(".") : store.substr(0, slash)) +
+                     "/pushed-config.binpb";
+  } else {
+    throw ConfigError("control_plane.cache_path", "required when store.path is not set");
+  }
+  out.reconnect_initial = DurationField(cp.reconnect_initial(), out.reconnect_initial,
+                                        "control_plane.reconnect_initial");
+  out.reconnect_max =
+      DurationField(cp.reconnect_max(), out.reconnect_max, "control_plane.reconnect_max");
+  if (out.reconnect_initial.count() == 0) {
+    throw ConfigError("control_plane.reconnect_initial", "must be at least 1s");
+  }
+  if (out.reconnect_max < out.reconnect_initial) {
+    throw ConfigError("control_plane.reconnect_max", "smaller than reconnect_initial");
+  }
+  return out;
+}
+
+std::string HostnameOf(const Bootstrap& b) {
+  if (!b.hostname().empty()) return b.hostname();
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf[0] ? buf : "localhost";
+}
+
+LoggingConfig BuildLoggingConfig(const config::v1::Logging& lg) {
+  LoggingConfig lc;
+  lc.sink =
       lg.sink() == config::v1::Logging::SINK_UNSPECIFIED ? config::v1::Logging::STDERR : lg.sink();
-  out->logging.path = lg.path();
-  if (out->logging.sink == config::v1::Logging::FILE && lg.path().empty()) {
+  lc.path = lg.path();
+  if (lc.sink == config::v1::Logging::FILE && lg.path().empty()) {
     throw ConfigError("logging.path", "a log file is required with sink: file");
   }
-  if (!lg.syslog_socket().empty()) out->logging.syslog_socket = lg.syslog_socket();
+  if (!lg.syslog_socket().empty()) lc.syslog_socket = lg.syslog_socket();
   if (!lg.syslog_facility().empty()) {
     static const std::pair<const char*, int> kFacilities[] = {
         {"mail", 2},    {"daemon", 3},  {"user", 1},    {"local0", 16},
@@ -269,9 +334,25 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
       throw ConfigError("logging.syslog_facility",
                         "unknown facility \"" + lg.syslog_facility() + "\"");
     }
-    out->logging.syslog_facility = code << 3;
+    lc.syslog_facility = code << 3;
   }
-  out->logging.respectful_logging = lg.has_respectful_logging() ? lg.respectful_logging() : true;
+  lc.respectful_logging = lg.has_respectful_logging() ? lg.respectful_logging() : true;
+
+  return lc;
+}
+
+std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
+                                                        const std::string& base_dir,
+                                                        bool read_local_files) {
+  auto out = std::make_shared<GatewayConfig>();
+  out->source = b;
+  out->hostname = HostnameOf(b);
+  out->workers = b.workers();
+  if (out->workers == 0) out->workers = std::max(1u, std::thread::hardware_concurrency());
+  if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
+  out->store_path = b.store().path();
+  out->control_plane = BuildControlPlaneConfig(b, base_dir);
+  out->logging = BuildLoggingConfig(b.logging());
 
   const auto& dns = b.dns_resolver();
   for (int i = 0; i < dns.nameservers_size(); ++i) {
@@ -317,6 +398,12 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
                             l.address() + "\"");
     }
     lc->address = *addr;
+    for (const auto& other : out->listeners) {
+      if (other->address.ToString() == lc->address.ToString()) {
+        throw ConfigError(path + ".address", "listener " + other->name + " already listens on " +
+                                                 lc->address.ToString());
+      }
+    }
     lc->hostname = out->hostname;
     lc->respectful_logging = out->logging.respectful_logging;
     lc->program_name = l.program_name().empty() ? "postfix/postscreen" : l.program_name();
@@ -336,7 +423,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
     lc->store_cleanup_interval = DurationField(store.cleanup_interval(), lc->store_cleanup_interval,
                                                store_path + ".cleanup_interval");
     if (store.has_memory_records()) lc->store_memory_records = store.memory_records();
-    lc->chain = BuildChain(l, path, base_dir);
+    lc->chain = BuildChain(l, path, base_dir, read_local_files);
     out->listeners.push_back(std::move(lc));
   }
   return out;

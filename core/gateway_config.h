@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,18 @@ struct LoggingConfig {
   bool respectful_logging = true;
 };
 
+// Bootstrap.control_plane, checked: where this gateway's config comes from.
+struct ControlPlaneConfig {
+  std::string address;  // host:port
+  std::string fleet;
+  std::string cert_file, key_file, ca_file;  // all empty: plaintext
+  std::string server_name;
+  std::string cache_path;
+  Seconds reconnect_initial{1};
+  Seconds reconnect_max{30};
+  bool tls() const { return !ca_file.empty(); }
+};
+
 struct GatewayConfig {
   config::v1::Bootstrap source;  // as given, for config_dump
   std::string hostname;
@@ -92,15 +105,30 @@ struct GatewayConfig {
   // The DNS resolver of every worker (read at start; a reload keeps the old).
   DnsResolverOptions dns;
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
+  std::optional<ControlPlaneConfig> control_plane;
 };
+
+// Checks bootstrap.control_plane (and node_id, which it needs); nullopt when
+// the section is unset. Relative paths resolve against base_dir. Throws
+// ConfigError.
+std::optional<ControlPlaneConfig> BuildControlPlaneConfig(const config::v1::Bootstrap& bootstrap,
+                                                          const std::string& base_dir);
+
+// Bootstrap.hostname, or gethostname() when unset.
+std::string HostnameOf(const config::v1::Bootstrap& bootstrap);
+// Checks a logging section. Throws ConfigError.
+LoggingConfig BuildLoggingConfig(const config::v1::Logging& logging);
 
 // Reads a YAML or JSON file into a Bootstrap. Throws ConfigError.
 config::v1::Bootstrap LoadBootstrapFile(const std::string& path);
 
 // Validates and builds. Relative table paths resolve against base_dir.
-// Throws ConfigError naming the field.
+// read_local_files = false checks everything except the contents of files
+// the config names (see BuildContext::ReadsLocalFiles). Throws ConfigError
+// naming the field.
 std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const config::v1::Bootstrap& bootstrap,
-                                                        const std::string& base_dir);
+                                                        const std::string& base_dir,
+                                                        bool read_local_files = true);
 
 // "127.0.0.1:25", "[::1]:25" -> Endpoint; nullopt when malformed.
 std::optional<Endpoint> ParseHostPort(const std::string& text);

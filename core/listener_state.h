@@ -42,6 +42,7 @@ class ClientCounts {
 class BackendHealth {
  public:
   explicit BackendHealth(size_t count) : skip_until_ms_(count) {}
+  size_t size() const { return skip_until_ms_.size(); }
   bool Skipped(size_t index, int64_t now_ms) const {
     return index < skip_until_ms_.size() && skip_until_ms_[index].load() > now_ms;
   }

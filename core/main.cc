@@ -6,7 +6,11 @@
 #include <csignal>
 #include <iostream>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "core/config_error.h"
+#include "core/control_client.h"
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
 #include "core/logger.h"
@@ -31,7 +35,157 @@ std::shared_ptr<const mxs::GatewayConfig> LoadConfig(const std::string& path) {
   }
 }
 
+// Blocks the signals that Server::Run handles, so workers (and the control
+// client's thread) never receive them.
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  return set;
+}
+
+// A gateway whose config comes from a control plane: start from the last
+// pushed config on disk, else from the local file's listeners, else wait for
+// the first push; then keep applying pushes while serving.
+int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstrap& local,
+                        const mxs::ControlPlaneConfig& cp) {
+  const std::string base = DirOf(path);
+  // The logger is host-local: the local file's logging section.
+  std::shared_ptr<mxs::Logger> logger;
+  try {
+    logger = std::make_shared<mxs::Logger>(mxs::BuildLoggingConfig(local.logging()),
+                                           mxs::HostnameOf(local));
+  } catch (const mxs::ConfigError& e) {
+    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mxscreen: " << e.what() << "\n";
+    return 1;
+  }
+  mxs::Logger::SetGlobal(logger);
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t set = HandledSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  std::shared_ptr<const mxs::GatewayConfig> config;
+  std::string running_version;
+  try {
+    if (auto cache = mxs::LoadPushCache(cp.cache_path)) {
+      if (cache->fleet != cp.fleet) {
+        logger->Logf("mxscreen", "warning: %s holds fleet %s, not %s: not used",
+                     cp.cache_path.c_str(), cache->fleet.c_str(), cp.fleet.c_str());
+      } else {
+        try {
+          config = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, cache->config), base);
+          running_version = cache->version;
+          logger->Logf("mxscreen", "starting from version %s of fleet %s (%s)",
+                       cache->version.c_str(), cp.fleet.c_str(), cp.cache_path.c_str());
+        } catch (const mxs::ConfigError& e) {
+          logger->Logf("mxscreen", "warning: %s: version %s no longer builds: %s",
+                       cp.cache_path.c_str(), cache->version.c_str(), e.what());
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    logger->Logf("mxscreen", "warning: %s", e.what());
+  }
+  if (!config && local.listeners_size() > 0) {
+    try {
+      config = mxs::BuildGatewayConfig(local, base);
+    } catch (const mxs::ConfigError& e) {
+      std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
+
+  // Pushes before the server runs fill `first`; afterwards they go to it.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::shared_ptr<const mxs::GatewayConfig> first;
+  mxs::Server* server_ptr = nullptr;
+  auto apply = [&](const mxs::config::v1::Bootstrap& pushed, const std::string&) -> std::string {
+    std::shared_ptr<const mxs::GatewayConfig> built;
+    try {
+      built = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, pushed), base);
+    } catch (const mxs::ConfigError& e) {
+      return e.what();
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (server_ptr == nullptr) {
+      first = built;
+      cv.notify_all();
+      return "";
+    }
+    return server_ptr->Apply(built);
+  };
+  mxs::ControlClient client(cp, local.node_id(), running_version, *logger, apply);
+  client.Start();
+  if (!config) {
+    logger->Logf("mxscreen", "waiting for the first config of fleet %s from %s", cp.fleet.c_str(),
+                 cp.address.c_str());
+    timespec tick{0, 200 * 1000 * 1000};
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        if (first) break;
+      }
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        logger->Logf("mxscreen", "terminating on signal %d", sig);
+        return 0;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    config = first;
+  }
+  try {
+    mxs::Server server(config, logger, path);
+    server.Start();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      // A push that arrived while the server started is applied now.
+      if (first && first != config) {
+        std::string err = server.Apply(first);
+        if (!err.empty()) logger->Logf("mxscreen", "warning: %s", err.c_str());
+      }
+      server_ptr = &server;
+    }
+    server.SetReloadHandler([&] {
+      logger->Logf("mxscreen",
+                   "SIGHUP ignored: the config comes from the control plane %s (restart to "
+                   "re-read %s)",
+                   cp.address.c_str(), path.c_str());
+    });
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    server.Run();
+    client.Stop();
+    std::lock_guard<std::mutex> lock(mu);
+    server_ptr = nullptr;
+  } catch (const std::exception& e) {
+    client.Stop();
+    logger->Logf("mxscreen", "fatal: %s", e.what());
+    std::cerr << "mxscreen: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 int Run(const std::string& path) {
+  std::optional<mxs::ControlPlaneConfig> cp;
+  mxs::config::v1::Bootstrap local;
+  try {
+    local = mxs::LoadBootstrapFile(path);
+    cp = mxs::BuildControlPlaneConfig(local, DirOf(path));
+  } catch (const mxs::ConfigError& e) {
+    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (cp) {
+    // Every merged config carries the cache path as resolved here, so it
+    // does not depend on where a pushed config puts the verdict store.
+    local.mutable_control_plane()->set_cache_path(cp->cache_path);
+    return RunWithControlPlane(path, local, *cp);
+  }
   auto config = LoadConfig(path);
   if (!config) return 2;
   std::shared_ptr<mxs::Logger> logger;
@@ -44,10 +198,7 @@ int Run(const std::string& path) {
   mxs::Logger::SetGlobal(logger);
   // A client that resets the connection must not kill the gateway.
   std::signal(SIGPIPE, SIG_IGN);
-  // Block the signals that Server::Run handles, so workers never receive them.
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   try {
     mxs::Server server(config, logger, path);

@@ -7,8 +7,6 @@
 
 #include <csignal>
 
-#include <map>
-
 #include "core/ares_resolver.h"
 #include "core/config_error.h"
 #include "core/verdict_store.h"
@@ -22,22 +20,11 @@ std::string DirOf(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
-}  // namespace
-
-Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
-               std::string config_path)
-    : config_path_(std::move(config_path)), logger_(std::move(logger)), config_(std::move(config)) {
-  for (const auto& l : config_->listeners) {
-    states_.push_back(std::make_shared<ListenerState>(l->handoff.backends.size()));
-  }
-}
-
-Server::~Server() { Stop(); }
 
 // SO_REUSEPORT would let a second gateway (a stale one, say) share the port
 // silently and take half the connections. A plain bind first fails with
 // EADDRINUSE in that case, as Postfix's would.
-static void ProbeAddressFree(const Endpoint& address) {
+void ProbeAddressFree(const Endpoint& address) {
   asio::io_context io;
   asio::ip::tcp::acceptor probe(io);
   asio::ip::tcp::endpoint ep(asio::ip::make_address(address.address.ToString()), address.port);
@@ -48,34 +35,51 @@ static void ProbeAddressFree(const Endpoint& address) {
   if (ec) throw std::runtime_error("cannot listen on " + address.ToString() + ": " + ec.message());
 }
 
-void Server::Start() {
-  for (const auto& l : config_->listeners) ProbeAddressFree(l->address);
-  // One RocksDB per distinct path (RocksDB allows one writer per directory);
-  // listeners naming the same path share it.
-  std::map<std::string, std::shared_ptr<VerdictStore>> stores;
-  for (size_t i = 0; i < config_->listeners.size(); ++i) {
-    const auto& l = *config_->listeners[i];
-    if (l.store_path.empty()) continue;
-    auto& store = stores[l.store_path];
-    if (!store) {
-      VerdictStoreOptions options;
-      options.path = l.store_path;
-      options.retention_time = l.store_retention;
-      options.cleanup_interval = l.store_cleanup_interval;
-      options.memory_records = l.store_memory_records;
+bool SameAddress(const Endpoint& a, const Endpoint& b) { return a.ToString() == b.ToString(); }
+}  // namespace
+
+Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
+               std::string config_path)
+    : config_path_(std::move(config_path)),
+      logger_(std::move(logger)),
+      config_(std::move(config)) {}
+
+Server::~Server() { Stop(); }
+
+std::shared_ptr<VerdictStore> Server::StoreFor(const ListenerConfig& l) {
+  if (l.store_path.empty()) return nullptr;
+  auto& store = stores_[l.store_path];
+  if (!store) {
+    VerdictStoreOptions options;
+    options.path = l.store_path;
+    options.retention_time = l.store_retention;
+    options.cleanup_interval = l.store_cleanup_interval;
+    options.memory_records = l.store_memory_records;
+    try {
       store = OpenVerdictStore(options, logger_.get());
+    } catch (...) {
+      stores_.erase(l.store_path);
+      throw;
     }
-    states_[i]->store = store;
+  }
+  return store;
+}
+
+void Server::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& l : config_->listeners) ProbeAddressFree(l->address);
+  for (const auto& l : config_->listeners) {
+    auto state = std::make_shared<ListenerState>(l->handoff.backends.size());
+    state->store = StoreFor(*l);
+    slots_.push_back(std::make_shared<ListenerSlot>(l, std::move(state)));
   }
   // One lookup table for the process: sessions from one client on different
   // workers share a DNS lookup. Resolver settings are read here, at start.
   auto dns_table = MakeDnsLookupTable(config_->dns);
   for (unsigned w = 0; w < config_->workers; ++w) {
-    auto worker = std::make_unique<Worker>(w, *logger_, *this);
+    auto worker = std::make_unique<Worker>(w, *logger_);
     worker->SetDnsTable(dns_table);
-    for (size_t i = 0; i < config_->listeners.size(); ++i) {
-      worker->Listen(i, config_->listeners[i]->address);
-    }
+    for (const auto& slot : slots_) worker->Listen(slot);
     workers_.push_back(std::move(worker));
   }
   for (auto& w : workers_) w->Start();
@@ -93,7 +97,16 @@ void Server::Run() {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          Reload();
+          std::function<void()> handler;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            handler = reload_handler_;
+          }
+          if (handler) {
+            handler();
+          } else {
+            Reload();
+          }
         } else if (sig == SIGUSR1) {
           logger_->Reopen();
         } else {
@@ -116,26 +129,84 @@ void Server::Stop() {
 
 std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (next->listeners.size() != config_->listeners.size() || next->workers != config_->workers) {
-    return "the number of listeners or workers changed; restart to apply";
+  if (next->workers != config_->workers) {
+    return "workers changed from " + std::to_string(config_->workers) + " to " +
+           std::to_string(next->workers) + "; restart to apply";
   }
-  for (size_t i = 0; i < next->listeners.size(); ++i) {
-    const auto& a = *next->listeners[i];
-    const auto& b = *config_->listeners[i];
-    if (a.address.ToString() != b.address.ToString() || a.name != b.name) {
-      return "listener " + b.name + " changed its name or address; restart to apply";
+  // Plan: a listener whose address is already served keeps that slot (and
+  // its sockets); every other listener gets a new slot, bound below.
+  struct Update {
+    std::shared_ptr<ListenerSlot> slot;
+    std::shared_ptr<const ListenerConfig> config;
+    std::shared_ptr<ListenerState> state;
+  };
+  std::vector<Update> updates;
+  std::vector<std::shared_ptr<ListenerSlot>> fresh, next_slots;
+  std::vector<bool> kept(slots_.size(), false);
+  try {
+    for (const auto& l : next->listeners) {
+      auto store = StoreFor(*l);
+      size_t i = 0;
+      while (i < slots_.size() && (kept[i] || !SameAddress(slots_[i]->address(), l->address))) ++i;
+      if (i < slots_.size()) {
+        kept[i] = true;
+        auto state = slots_[i]->state();
+        if (state->backends.size() != l->handoff.backends.size() || state->store != store) {
+          // Running sessions keep counting on the state they started with.
+          state = std::make_shared<ListenerState>(l->handoff.backends.size());
+          state->store = store;
+        }
+        updates.push_back({slots_[i], l, std::move(state)});
+        next_slots.push_back(slots_[i]);
+      } else {
+        ProbeAddressFree(l->address);
+        auto state = std::make_shared<ListenerState>(l->handoff.backends.size());
+        state->store = store;
+        auto slot = std::make_shared<ListenerSlot>(l, std::move(state));
+        fresh.push_back(slot);
+        next_slots.push_back(slot);
+      }
     }
-    if (a.store_path != b.store_path) {
-      return "listener " + b.name + " changed its verdict store; restart to apply";
+    // Bind every new address on every worker before anything changes.
+    size_t bound_workers = 0;
+    try {
+      for (; bound_workers < workers_.size(); ++bound_workers) {
+        for (const auto& slot : fresh) workers_[bound_workers]->Listen(slot);
+      }
+    } catch (...) {
+      for (auto& w : workers_) {
+        for (const auto& slot : fresh) w->Unlisten(slot);
+      }
+      throw;
     }
-    if (a.handoff.backends.size() != b.handoff.backends.size()) {
-      auto fresh = std::make_shared<ListenerState>(a.handoff.backends.size());
-      fresh->store = states_[i]->store;
-      states_[i] = fresh;
-    }
+  } catch (const std::exception& e) {
+    return e.what();
   }
+  // Commit.
+  for (auto& u : updates) u.slot->Update(u.config, u.state);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (kept[i]) continue;
+    for (auto& w : workers_) w->Unlisten(slots_[i]);
+    logger_->Logf("mxscreen", "listener on %s closed", slots_[i]->address().ToString().c_str());
+  }
+  for (const auto& slot : fresh) {
+    auto c = slot->config();
+    logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", c->name.c_str(),
+                  c->address.ToString().c_str(), c->chain.size(), next->workers);
+  }
+  slots_ = std::move(next_slots);
   config_ = std::move(next);
   return "";
+}
+
+std::shared_ptr<const GatewayConfig> Server::config() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return config_;
+}
+
+void Server::SetReloadHandler(std::function<void()> handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reload_handler_ = std::move(handler);
 }
 
 void Server::Reload() {
@@ -153,16 +224,6 @@ void Server::Reload() {
     logger_->Logf("mxscreen", "warning: reload of %s refused, keeping the running config: %s",
                   config_path_.c_str(), e.what());
   }
-}
-
-std::shared_ptr<const ListenerConfig> Server::Current(size_t index) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return config_->listeners[index];
-}
-
-std::shared_ptr<ListenerState> Server::State(size_t index) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return states_[index];
 }
 
 }  // namespace mxs

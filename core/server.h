@@ -1,8 +1,11 @@
 // server: the running gateway: the workers, the live config, the listener
-// state that outlives config changes, and the process signals (TERM/INT stop,
-// HUP reloads a static config file, USR1 reopens the log file).
+// slots and verdict stores that outlive config changes, and the process
+// signals (TERM/INT stop, HUP reloads, USR1 reopens the log file). Apply is
+// the one way a new config (a reloaded file or a control-plane push) gets in.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,12 +17,14 @@
 
 namespace mxs {
 
-class Server : public ListenerSource {
+class VerdictStore;
+
+class Server {
  public:
-  // `config_path` is re-read on SIGHUP.
+  // `config_path` is re-read on SIGHUP (unless a reload handler is set).
   Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
          std::string config_path);
-  ~Server() override;
+  ~Server();
 
   // Opens every listener on every worker; throws std::runtime_error.
   void Start();
@@ -27,22 +32,34 @@ class Server : public ListenerSource {
   void Run();
   void Stop();
 
-  // Builds `config` and, if it differs only in what sessions use, swaps it in
-  // for new sessions. Returns an error message, or "" on success.
+  // Swaps in a built config without dropping anything: new sessions take
+  // the new chains while running ones finish on theirs; a listener whose
+  // address is unchanged keeps its sockets; a new or moved listener is bound
+  // on every worker before the sockets it replaces close. Nothing changes
+  // when any step fails. Returns an error message, or "" on success.
   std::string Apply(std::shared_ptr<const GatewayConfig> config);
+  std::shared_ptr<const GatewayConfig> config() const;
 
-  std::shared_ptr<const ListenerConfig> Current(size_t index) const override;
-  std::shared_ptr<ListenerState> State(size_t index) const override;
+  // Replaces what SIGHUP does (a gateway fed by a control plane re-reads
+  // only its bootstrap's own part).
+  void SetReloadHandler(std::function<void()> handler);
 
  private:
   void Reload();
+  // The store at the listener's path, opened on first use and kept open for
+  // the life of the process (RocksDB allows one writer per directory, and
+  // sessions of an older config may still hold it). Throws runtime_error.
+  std::shared_ptr<VerdictStore> StoreFor(const ListenerConfig& l);
 
   std::string config_path_;
   std::shared_ptr<Logger> logger_;
   mutable std::mutex mu_;
   std::shared_ptr<const GatewayConfig> config_;
-  std::vector<std::shared_ptr<ListenerState>> states_;
+  // Parallel to config_->listeners.
+  std::vector<std::shared_ptr<ListenerSlot>> slots_;
+  std::map<std::string, std::shared_ptr<VerdictStore>> stores_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::function<void()> reload_handler_;
 };
 
 }  // namespace mxs

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -14,16 +15,16 @@ namespace mxs {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Worker::Worker(unsigned id, Logger& logger, const ListenerSource& source)
-    : id_(id), logger_(logger), source_(source) {}
+Worker::Worker(unsigned id, Logger& logger) : id_(id), logger_(logger) {}
 
 Worker::~Worker() {
   Stop();
   Join();
 }
 
-void Worker::Listen(size_t index, const Endpoint& address) {
-  auto a = std::make_unique<Acceptor>(Acceptor{index, tcp::acceptor(io_)});
+void Worker::Listen(std::shared_ptr<ListenerSlot> slot) {
+  const Endpoint address = slot->address();
+  auto a = std::make_shared<Acceptor>(Acceptor{std::move(slot), tcp::acceptor(io_)});
   tcp::endpoint ep(asio::ip::make_address(address.address.ToString()), address.port);
   boost::system::error_code ec;
   a->acceptor.open(ep.protocol(), ec);
@@ -37,21 +38,63 @@ void Worker::Listen(size_t index, const Endpoint& address) {
   if (!ec) a->acceptor.bind(ep, ec);
   if (!ec) a->acceptor.listen(1024, ec);
   if (ec) throw std::runtime_error("cannot listen on " + address.ToString() + ": " + ec.message());
-  acceptors_.push_back(std::move(a));
+  if (!started_) {
+    acceptors_.push_back(std::move(a));
+    return;
+  }
+  asio::post(io_, [this, a] {
+    acceptors_.push_back(a);
+    Accept(a);
+  });
+}
+
+void Worker::Unlisten(std::shared_ptr<ListenerSlot> slot) {
+  asio::post(io_, [this, slot] {
+    for (auto it = acceptors_.begin(); it != acceptors_.end();) {
+      if ((*it)->slot != slot) {
+        ++it;
+        continue;
+      }
+      Acceptor& a = **it;
+      // Closing a listening socket resets the connections in its accept
+      // queue; take them first, so moving a listener drops nobody.
+      for (;;) {
+        int fd =
+            accept4(a.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        boost::system::error_code ec;
+        tcp::socket socket(io_);
+        socket.assign(a.acceptor.local_endpoint(ec).protocol(), fd, ec);
+        if (ec) {
+          ::close(fd);
+          continue;
+        }
+        StartSession(a, std::move(socket));
+      }
+      boost::system::error_code ec;
+      a.acceptor.close(ec);
+      it = acceptors_.erase(it);
+    }
+  });
 }
 
 void Worker::Start() {
-  for (auto& a : acceptors_) Accept(a.get());
+  started_ = true;
+  for (auto& a : acceptors_) Accept(a);
   thread_ = std::thread([this] { io_.run(); });
 }
 
-void Worker::Accept(Acceptor* a) {
+void Worker::StartSession(const Acceptor& a, tcp::socket socket) {
+  auto session =
+      std::make_shared<Session>(*this, a.slot->config(), a.slot->state(), std::move(socket));
+  session->Start();
+}
+
+void Worker::Accept(std::shared_ptr<Acceptor> a) {
   a->acceptor.async_accept([this, a](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !a->acceptor.is_open()) return;
     if (!ec) {
-      auto session = std::make_shared<Session>(*this, source_.Current(a->index),
-                                               source_.State(a->index), std::move(socket));
-      session->Start();
+      StartSession(*a, std::move(socket));
     } else if (ec == asio::error::no_descriptors) {
       // Out of file descriptors: back off briefly instead of spinning.
       logger_.Logf("mxscreen", "warning: accept: %s", ec.message().c_str());

@@ -1,7 +1,8 @@
 // worker: one thread with its own Boost.Asio event loop. A connection accepted
 // by a worker lives on it until it ends (no locks on the hot path); every
 // worker has its own acceptor per listener (SO_REUSEPORT), so the kernel
-// spreads new connections over the workers.
+// spreads new connections over the workers. Acceptors come and go while the
+// loop runs, when a config change adds, moves or removes a listener.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -23,23 +24,49 @@ namespace mxs {
 
 class DnsLookupTable;
 
-// What a worker needs to find the live config of one listener.
-class ListenerSource {
+// One listening address as the workers see it: the newest config of the
+// listener (new sessions take it; running sessions keep the one they took)
+// and its shared counters. A config change that keeps a listener's address
+// updates its slot in place; one that moves the listener makes a new slot.
+class ListenerSlot {
  public:
-  virtual ~ListenerSource() = default;
-  // The newest built config of the listener at `index` (new sessions take it).
-  virtual std::shared_ptr<const ListenerConfig> Current(size_t index) const = 0;
-  virtual std::shared_ptr<ListenerState> State(size_t index) const = 0;
+  ListenerSlot(std::shared_ptr<const ListenerConfig> config, std::shared_ptr<ListenerState> state)
+      : address_(config->address), config_(std::move(config)), state_(std::move(state)) {}
+  const Endpoint& address() const { return address_; }
+  std::shared_ptr<const ListenerConfig> config() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return config_;
+  }
+  std::shared_ptr<ListenerState> state() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+  void Update(std::shared_ptr<const ListenerConfig> config, std::shared_ptr<ListenerState> state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    config_ = std::move(config);
+    state_ = std::move(state);
+  }
+
+ private:
+  const Endpoint address_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const ListenerConfig> config_;
+  std::shared_ptr<ListenerState> state_;
 };
 
 class Worker {
  public:
-  Worker(unsigned id, Logger& logger, const ListenerSource& source);
+  Worker(unsigned id, Logger& logger);
   ~Worker();
 
-  // Opens an acceptor for listener `index` on `address`. Throws
+  // Opens (binds) an acceptor for `slot` on the calling thread, so errors
+  // surface there; it starts accepting on the worker's loop. Throws
   // std::runtime_error naming the address and reason.
-  void Listen(size_t index, const Endpoint& address);
+  void Listen(std::shared_ptr<ListenerSlot> slot);
+  // Stops accepting for `slot` on the worker's loop: connections already in
+  // the kernel's accept queue are accepted (and served) first, then the
+  // socket closes. Sessions already running are not touched.
+  void Unlisten(std::shared_ptr<ListenerSlot> slot);
   void Start();
   // Stops accepting and ends the event loop; sessions still open are closed.
   void Stop();
@@ -58,19 +85,21 @@ class Worker {
 
  private:
   struct Acceptor {
-    size_t index;
+    std::shared_ptr<ListenerSlot> slot;
     boost::asio::ip::tcp::acceptor acceptor;
   };
-  void Accept(Acceptor* a);
+  void Accept(std::shared_ptr<Acceptor> a);
+  void StartSession(const Acceptor& a, boost::asio::ip::tcp::socket socket);
 
   unsigned id_;
   Logger& logger_;
-  const ListenerSource& source_;
   boost::asio::io_context io_{1};
   // After io_: destroyed first, releasing the sessions it keeps alive while
   // their sockets' event loop still exists.
   GreetWaitQueue greet_waits_{io_};
-  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  // Owned by the loop's thread once started (Listen/Unlisten post to it).
+  std::vector<std::shared_ptr<Acceptor>> acceptors_;
+  std::atomic<bool> started_{false};
   std::thread thread_;
   std::shared_ptr<DnsLookupTable> dns_table_;
   // Declared after io_, so destroyed before it (its sockets and timer are io_'s).

@@ -46,7 +46,9 @@ class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
           throw ConfigError(path + ".cidr", "give either path or lines");
         }
         try {
-          if (!t.path().empty()) {
+          if (!t.path().empty() && !ctx.ReadsLocalFiles()) {
+            entries.emplace_back(CidrTable::Parse({}, t.path()));
+          } else if (!t.path().empty()) {
             entries.emplace_back(CidrTable::Load(ctx.ResolvePath(t.path())));
           } else {
             entries.emplace_back(

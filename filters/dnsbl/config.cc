@@ -92,7 +92,7 @@ class ConfigFactory : public TypedFilterConfigFactory<ConfigProto> {
     for (int i = 0; i < rm.lines_size(); ++i) {
       AddMapLine(rm.lines(i), p + ".reply_map.lines[" + std::to_string(i) + "]", s.get());
     }
-    if (!rm.path().empty()) {
+    if (!rm.path().empty() && ctx.ReadsLocalFiles()) {
       std::string file = ctx.ResolvePath(rm.path());
       std::ifstream in(file);
       if (!in) throw ConfigError(p + ".reply_map.path", "cannot read " + file);
