@@ -88,12 +88,13 @@ struct ControlServer::Impl {
   Authorizer auth;
   std::atomic<bool> shutting_down{false};
   std::atomic<uint64_t> nonce{0};
-  std::unique_ptr<grpc::Server> server;
 
   class Discovery;
   class Admin;
   std::unique_ptr<Discovery> discovery;
   std::unique_ptr<Admin> admin;
+  // Last: destroyed first, while the services it calls still exist.
+  std::unique_ptr<grpc::Server> server;
 
   Impl(const cp::ControlPlaneConfig& c, Logger& l)
       : config(c), logger(l), store(c.store_path()), hub(store), auth(c) {}

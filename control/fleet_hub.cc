@@ -14,13 +14,15 @@ int64_t NowUnix() {
 
 FleetHub::FleetHub(ControlStore& store) : store_(store) {
   for (auto& v : store_.NewestVersions()) {
-    newest_[v.fleet()] = std::make_shared<const cp::ConfigVersion>(std::move(v));
+    std::string fleet = v.fleet();  // v is moved from below
+    newest_[fleet] = std::make_shared<const cp::ConfigVersion>(std::move(v));
   }
   for (auto& n : store_.Nodes()) {
     Node node;
     n.set_connected(false);
     node.status = std::move(n);
-    nodes_[node.status.node_id()] = std::move(node);
+    std::string id = node.status.node_id();
+    nodes_[id] = std::move(node);
   }
 }
 

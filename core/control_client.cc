@@ -27,6 +27,11 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   merged.set_node_id(local.node_id());
   *merged.mutable_control_plane() = local.control_plane();
   *merged.mutable_logging() = local.logging();
+  const auto& own = local.control_plane().listener_addresses();
+  for (auto& l : *merged.mutable_listeners()) {
+    auto it = own.find(l.name().empty() ? "smtp" : l.name());
+    if (it != own.end()) l.set_address(it->second);
+  }
   return merged;
 }
 
@@ -100,6 +105,9 @@ struct ControlClient::Impl {
     // Our own backoff decides when to retry; gRPC's reconnect starts fresh.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // One connection per client, not one shared by every channel to the
+    // same address in the process (the push benchmark runs many clients).
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     std::shared_ptr<grpc::ChannelCredentials> creds;
     if (cp.tls()) {
       grpc::SslCredentialsOptions o;

@@ -232,8 +232,12 @@ Bootstrap LoadBootstrapFile(const std::string& path) {
   if (!in) throw ConfigError("", "cannot read config file " + path);
   std::stringstream ss;
   ss << in.rdbuf();
+  return ParseBootstrapText(ss.str());
+}
+
+Bootstrap ParseBootstrapText(const std::string& text) {
   Bootstrap b;
-  ParseConfigText(ss.str(), &b, ResolveFilterConfigType);
+  ParseConfigText(text, &b, ResolveFilterConfigType);
   return b;
 }
 

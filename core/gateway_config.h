@@ -119,6 +119,9 @@ std::string HostnameOf(const config::v1::Bootstrap& bootstrap);
 // Checks a logging section. Throws ConfigError.
 LoggingConfig BuildLoggingConfig(const config::v1::Logging& logging);
 
+// Parses YAML or JSON text into a Bootstrap; a filter entry without "@type"
+// takes its config type from its name. Throws ConfigError.
+config::v1::Bootstrap ParseBootstrapText(const std::string& text);
 // Reads a YAML or JSON file into a Bootstrap. Throws ConfigError.
 config::v1::Bootstrap LoadBootstrapFile(const std::string& path);
 

@@ -112,6 +112,8 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
     }
     std::lock_guard<std::mutex> lock(mu);
     if (server_ptr == nullptr) {
+      std::string err = mxs::Server::CheckAddresses(*built);
+      if (!err.empty()) return err;
       first = built;
       cv.notify_all();
       return "";
@@ -119,8 +121,11 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
     return server_ptr->Apply(built);
   };
   mxs::ControlClient client(cp, local.node_id(), running_version, *logger, apply);
-  client.Start();
+  // With a config to start from, the client starts once the server runs, so
+  // every push it ACKs went through Server::Apply.
+  bool client_started = !config;
   if (!config) {
+    client.Start();
     logger->Logf("mxscreen", "waiting for the first config of fleet %s from %s", cp.fleet.c_str(),
                  cp.address.c_str());
     timespec tick{0, 200 * 1000 * 1000};
@@ -150,6 +155,7 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
       }
       server_ptr = &server;
     }
+    if (!client_started) client.Start();
     server.SetReloadHandler([&] {
       logger->Logf("mxscreen",
                    "SIGHUP ignored: the config comes from the control plane %s (restart to "

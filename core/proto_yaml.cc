@@ -231,7 +231,24 @@ void YamlToMessage(const YAML::Node& node, pb::Message* out, const AnyTypeResolv
         throw ConfigError(field_path, "only one of " + names + " may be set");
       }
     }
-    if (f->is_map()) throw ConfigError(field_path, "map fields are not supported");
+    if (f->is_map()) {
+      // A YAML map: each key/value pair becomes one map entry message.
+      if (!value.IsMap()) throw ConfigError(field_path, "expected a map, got " + NodeKind(value));
+      const pb::Descriptor* entry = f->message_type();
+      for (const auto& item : value) {
+        if (!item.first.IsScalar()) throw ConfigError(field_path, "a key is not a plain string");
+        std::string item_path = field_path + "[" + item.first.Scalar() + "]";
+        pb::Message* e = r->AddMessage(out, f);
+        SetScalar(e, entry->map_key(), item.first, item_path, false);
+        if (entry->map_value()->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          YamlToMessage(item.second, e->GetReflection()->MutableMessage(e, entry->map_value()),
+                        resolver, item_path);
+        } else {
+          SetScalar(e, entry->map_value(), item.second, item_path, false);
+        }
+      }
+      continue;
+    }
     if (f->is_repeated()) {
       if (!value.IsSequence())
         throw ConfigError(field_path, "expected a list, got " + NodeKind(value));

@@ -46,6 +46,15 @@ Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logg
 
 Server::~Server() { Stop(); }
 
+std::string Server::CheckAddresses(const GatewayConfig& config) {
+  try {
+    for (const auto& l : config.listeners) ProbeAddressFree(l->address);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 std::shared_ptr<VerdictStore> Server::StoreFor(const ListenerConfig& l) {
   if (l.store_path.empty()) return nullptr;
   auto& store = stores_[l.store_path];

@@ -40,6 +40,10 @@ class Server {
   std::string Apply(std::shared_ptr<const GatewayConfig> config);
   std::shared_ptr<const GatewayConfig> config() const;
 
+  // "" when every listener address of `config` could be bound now, else why
+  // not (for a first pushed config, before there is a server to Apply it).
+  static std::string CheckAddresses(const GatewayConfig& config);
+
   // Replaces what SIGHUP does (a gateway fed by a control plane re-reads
   // only its bootstrap's own part).
   void SetReloadHandler(std::function<void()> handler);
