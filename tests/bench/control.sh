@@ -31,6 +31,7 @@ for a in "$@"; do
         *) BUILD=$a ;;
     esac
 done
+BUILD=$(cd "$BUILD" && pwd)
 GATEWAYS=${CONTROL_GATEWAYS:-100}
 PUSHES=${CONTROL_PUSHES:-20}
 RELOADS=${CONTROL_RELOADS:-10}
