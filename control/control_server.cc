@@ -7,9 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include "control/auth.h"
@@ -18,6 +16,7 @@
 #include "control/fleet_hub.h"
 #include "core/config_error.h"
 #include "core/gateway_config.h"
+#include "core/grpc_tls.h"
 #include "mxscreen/control/v1/admin.grpc.pb.h"
 #include "mxscreen/control/v1/discovery.grpc.pb.h"
 
@@ -26,14 +25,6 @@
 namespace mxs::control {
 
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool LoopbackListen(const std::string& address) {
   auto colon = address.rfind(':');
@@ -393,15 +384,10 @@ ControlServer::ControlServer(const cp::ControlPlaneConfig& config, Logger& logge
 ControlServer::~ControlServer() { Shutdown(); }
 
 int ControlServer::Start() {
-  std::shared_ptr<grpc::ServerCredentials> creds;
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (impl_->config.has_tls()) {
     const auto& t = impl_->config.tls();
-    grpc::SslServerCredentialsOptions o(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    o.pem_root_certs = ReadFile(t.ca_file());
-    o.pem_key_cert_pairs.push_back({ReadFile(t.key_file()), ReadFile(t.cert_file())});
-    creds = grpc::SslServerCredentials(o);
-  } else {
-    creds = grpc::InsecureServerCredentials();
+    creds = ServerCredentials(t.ca_file(), t.cert_file(), t.key_file());
   }
   grpc::ServerBuilder builder;
   int port = 0;

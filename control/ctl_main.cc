@@ -10,14 +10,13 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 
 #include "control/config_text.h"
 #include "core/config_error.h"
 #include "core/gateway_config.h"
+#include "core/grpc_tls.h"
 #include "mxscreen/control/v1/admin.grpc.pb.h"
 
 namespace {
@@ -42,14 +41,6 @@ std::string Env(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string When(int64_t unix_seconds) {
   if (unix_seconds == 0) return "-";
   std::time_t t = unix_seconds;
@@ -72,21 +63,9 @@ std::string Json(const pb::Message& m) {
 
 std::unique_ptr<cp::FleetAdmin::Stub> Connect(const Options& o) {
   grpc::ChannelArguments args;
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!o.ca.empty() || !o.cert.empty() || !o.key.empty()) {
-    if (o.ca.empty() || o.cert.empty() || o.key.empty()) {
-      throw std::runtime_error("TLS needs --ca, --cert and --key together");
-    }
-    grpc::SslCredentialsOptions s;
-    s.pem_root_certs = ReadFile(o.ca);
-    s.pem_cert_chain = ReadFile(o.cert);
-    s.pem_private_key = ReadFile(o.key);
-    creds = grpc::SslCredentials(s);
-    if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
-  } else {
-    creds = grpc::InsecureChannelCredentials();
-  }
-  return cp::FleetAdmin::NewStub(grpc::CreateCustomChannel(o.server, creds, args));
+  if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
+  return cp::FleetAdmin::NewStub(
+      grpc::CreateCustomChannel(o.server, mxs::ClientCredentials(o.ca, o.cert, o.key), args));
 }
 
 void SetDeadline(grpc::ClientContext& ctx, double seconds) {
@@ -101,6 +80,19 @@ int Failed(const grpc::Status& st, const Options& o) {
   return 1;
 }
 
+// One FleetAdmin call with a deadline. Prints the failure; false then.
+template <typename Request, typename Response>
+bool Call(grpc::Status (cp::FleetAdmin::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                       Response*),
+          cp::FleetAdmin::Stub& stub, const Request& req, Response* resp, const Options& o,
+          double seconds = 10) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, seconds);
+  grpc::Status st = (stub.*method)(&ctx, req, resp);
+  if (!st.ok()) Failed(st, o);
+  return st.ok();
+}
+
 // Waits for the fleet's gateways to answer `version`; prints one line per
 // gateway. Returns the exit code.
 int WaitAndReport(cp::FleetAdmin::Stub& stub, const Options& o, uint64_t version) {
@@ -110,10 +102,9 @@ int WaitAndReport(cp::FleetAdmin::Stub& stub, const Options& o, uint64_t version
   req.set_version(version);
   req.set_timeout_ms(static_cast<uint32_t>(o.wait_seconds * 1000));
   cp::WaitForVersionResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, o.wait_seconds + 5);
-  grpc::Status st = stub.WaitForVersion(&ctx, req, &resp);
-  if (!st.ok()) return Failed(st, o);
+  if (!Call(&cp::FleetAdmin::Stub::WaitForVersion, stub, req, &resp, o, o.wait_seconds + 5)) {
+    return 1;
+  }
   if (o.json) {
     std::cout << Json(resp);
   }
@@ -190,10 +181,7 @@ int Rollback(const Options& o) {
   req.set_to_version(o.to_version);
   req.set_comment(o.comment);
   cp::SetConfigResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, 30);
-  grpc::Status st = stub->Rollback(&ctx, req, &resp);
-  if (!st.ok()) return Failed(st, o);
+  if (!Call(&cp::FleetAdmin::Stub::Rollback, *stub, req, &resp, o, 30)) return 1;
   if (o.json) {
     std::cout << Json(resp);
   } else {
@@ -208,10 +196,7 @@ int Status(const Options& o) {
   cp::GetStatusRequest req;
   req.set_fleet(o.fleet);
   cp::GetStatusResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, 10);
-  grpc::Status st = stub->GetStatus(&ctx, req, &resp);
-  if (!st.ok()) return Failed(st, o);
+  if (!Call(&cp::FleetAdmin::Stub::GetStatus, *stub, req, &resp, o)) return 1;
   if (o.json) {
     std::cout << Json(resp);
     return 0;
@@ -245,10 +230,7 @@ int Versions(const Options& o) {
   req.set_fleet(o.fleet);
   req.set_limit(o.limit);
   cp::ListVersionsResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, 10);
-  grpc::Status st = stub->ListVersions(&ctx, req, &resp);
-  if (!st.ok()) return Failed(st, o);
+  if (!Call(&cp::FleetAdmin::Stub::ListVersions, *stub, req, &resp, o)) return 1;
   if (o.json) {
     std::cout << Json(resp);
     return 0;
@@ -269,14 +251,7 @@ bool GetVersion(cp::FleetAdmin::Stub& stub, const Options& o, uint64_t version,
   cp::GetVersionRequest req;
   req.set_fleet(o.fleet);
   req.set_version(version);
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, 10);
-  grpc::Status st = stub.GetVersion(&ctx, req, out);
-  if (!st.ok()) {
-    Failed(st, o);
-    return false;
-  }
-  return true;
+  return Call(&cp::FleetAdmin::Stub::GetVersion, stub, req, out, o);
 }
 
 int Show(const Options& o) {
@@ -327,10 +302,7 @@ int Audit(const Options& o) {
   req.set_fleet(o.fleet);
   req.set_limit(o.limit);
   cp::ListAuditResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, 10);
-  grpc::Status st = stub->ListAudit(&ctx, req, &resp);
-  if (!st.ok()) return Failed(st, o);
+  if (!Call(&cp::FleetAdmin::Stub::ListAudit, *stub, req, &resp, o)) return 1;
   if (o.json) {
     std::cout << Json(resp);
     return 0;

@@ -10,9 +10,9 @@
 #include <fstream>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
+#include "core/grpc_tls.h"
 #include "mxscreen/control/v1/discovery.grpc.pb.h"
 
 namespace mxs {
@@ -65,16 +65,6 @@ std::string SavePushCache(const std::string& path, const PushCache& cache) {
   return "";
 }
 
-namespace {
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
 struct ControlClient::Impl {
   ControlPlaneConfig cp;
   std::string node_id;
@@ -108,18 +98,9 @@ struct ControlClient::Impl {
     // One connection per client, not one shared by every channel to the
     // same address in the process (the push benchmark runs many clients).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    std::shared_ptr<grpc::ChannelCredentials> creds;
-    if (cp.tls()) {
-      grpc::SslCredentialsOptions o;
-      o.pem_root_certs = ReadFile(cp.ca_file);
-      o.pem_private_key = ReadFile(cp.key_file);
-      o.pem_cert_chain = ReadFile(cp.cert_file);
-      creds = grpc::SslCredentials(o);
-      if (!cp.server_name.empty()) args.SetSslTargetNameOverride(cp.server_name);
-    } else {
-      creds = grpc::InsecureChannelCredentials();
-    }
-    return grpc::CreateCustomChannel(cp.address, creds, args);
+    if (cp.tls() && !cp.server_name.empty()) args.SetSslTargetNameOverride(cp.server_name);
+    return grpc::CreateCustomChannel(
+        cp.address, ClientCredentials(cp.ca_file, cp.cert_file, cp.key_file), args);
   }
 
   // One stream, until it ends. True when the control plane answered at all.

@@ -1,12 +1,12 @@
-// main: the `mxscreen` command line. Subcommands: run, validate, verdict,
-// import-postfix. Exit codes: 0 success, 1 runtime failure, 2 bad usage or
-// invalid config. Names no filter: filters register themselves.
+// main: the `mxscreen` command line. Subcommands: run (from a static file,
+// or fed by a control plane), validate, verdict, import-postfix. Exit codes:
+// 0 success, 1 runtime failure, 2 bad usage or invalid config. Names no
+// filter: filters register themselves.
 #include <CLI/CLI.hpp>
 
+#include <condition_variable>
 #include <csignal>
 #include <iostream>
-
-#include <condition_variable>
 #include <mutex>
 
 #include "core/config_error.h"
@@ -44,6 +44,23 @@ sigset_t HandledSignals() {
   return set;
 }
 
+// Opens the log, makes it the process's, and ignores SIGPIPE (a client that
+// resets the connection must not kill the gateway). Null (error printed) on
+// failure.
+std::shared_ptr<mxs::Logger> StartLogging(const mxs::LoggingConfig& config,
+                                          const std::string& hostname) {
+  std::shared_ptr<mxs::Logger> logger;
+  try {
+    logger = std::make_shared<mxs::Logger>(config, hostname);
+  } catch (const std::exception& e) {
+    std::cerr << "mxscreen: " << e.what() << "\n";
+    return nullptr;
+  }
+  mxs::Logger::SetGlobal(logger);
+  std::signal(SIGPIPE, SIG_IGN);
+  return logger;
+}
+
 // A gateway whose config comes from a control plane: start from the last
 // pushed config on disk, else from the local file's listeners, else wait for
 // the first push; then keep applying pushes while serving.
@@ -51,19 +68,15 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
                         const mxs::ControlPlaneConfig& cp) {
   const std::string base = DirOf(path);
   // The logger is host-local: the local file's logging section.
-  std::shared_ptr<mxs::Logger> logger;
+  mxs::LoggingConfig logging;
   try {
-    logger = std::make_shared<mxs::Logger>(mxs::BuildLoggingConfig(local.logging()),
-                                           mxs::HostnameOf(local));
+    logging = mxs::BuildLoggingConfig(local.logging());
   } catch (const mxs::ConfigError& e) {
     std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
     return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "mxscreen: " << e.what() << "\n";
-    return 1;
   }
-  mxs::Logger::SetGlobal(logger);
-  std::signal(SIGPIPE, SIG_IGN);
+  auto logger = StartLogging(logging, mxs::HostnameOf(local));
+  if (!logger) return 1;
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
@@ -194,16 +207,8 @@ int Run(const std::string& path) {
   }
   auto config = LoadConfig(path);
   if (!config) return 2;
-  std::shared_ptr<mxs::Logger> logger;
-  try {
-    logger = std::make_shared<mxs::Logger>(config->logging, config->hostname);
-  } catch (const std::exception& e) {
-    std::cerr << "mxscreen: " << e.what() << "\n";
-    return 1;
-  }
-  mxs::Logger::SetGlobal(logger);
-  // A client that resets the connection must not kill the gateway.
-  std::signal(SIGPIPE, SIG_IGN);
+  auto logger = StartLogging(config->logging, config->hostname);
+  if (!logger) return 1;
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   try {

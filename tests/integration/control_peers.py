@@ -31,8 +31,8 @@ import tempfile
 import time
 
 from harness import (BUILD_DIR, Mxscreen, _EXIT_DIRS, _POPEN_PIDS, _group_members,
-                     free_port, reap_orphans, wait_until_listening, port_is_listening,
-                     _LogFile)
+                     filter_chain_lines, free_port, reap_orphans, wait_until_listening,
+                     port_is_listening, _LogFile)
 
 CONTROL = os.path.join(BUILD_DIR, "mxscreen-control")
 CTL = os.path.join(BUILD_DIR, "mxscreenctl")
@@ -50,15 +50,7 @@ def fleet_config(filters, backends, proxy_protocol="v2", greet_wait=None,
            "    address: %s" % address]
     if greet_wait is not None:
         out.append("    greet_wait: %s" % greet_wait)
-    if filters:
-        out.append("    filters:")
-        for f in filters:
-            out.append("      - name: %s" % f["name"])
-            for key in ("action", "ttl", "enabled"):
-                if key in f:
-                    out.append("        %s: %s" % (key, json.dumps(f[key])))
-            if "typed_config" in f:
-                out.append("        typed_config: %s" % json.dumps(f["typed_config"]))
+    out += filter_chain_lines(filters)
     out += ["    handoff:",
             "      backends: %s" % json.dumps(backends),
             "      proxy_protocol: %s" % proxy_protocol,

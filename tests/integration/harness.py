@@ -828,6 +828,22 @@ def _yaml_scalar(value):
     return json.dumps(value)
 
 
+def filter_chain_lines(filters):
+    """The YAML lines of a listener's "filters:" list (indented for a listener
+    under "listeners:"); filters as in screening_config. [] for none."""
+    if not filters:
+        return []
+    out = ["    filters:"]
+    for f in filters:
+        out.append("      - name: %s" % f["name"])
+        for key in ("action", "ttl", "enabled"):
+            if key in f:
+                out.append("        %s: %s" % (key, _yaml_scalar(f[key])))
+        if "typed_config" in f:
+            out.append("        typed_config: %s" % _yaml_scalar(f["typed_config"]))
+    return out
+
+
 def screening_config(listen_port, backends, filters, hostname="mx.test.example",
                      workers=2, greet_wait=None, greet_wait_stress=None, smtp=None,
                      banner=None, limits=None, listener_limits=None, store=True,
@@ -862,15 +878,7 @@ def screening_config(listen_port, backends, filters, hostname="mx.test.example",
     if listener_limits:
         out.append("    limits: { %s }" % ", ".join("%s: %s" % kv
                                                     for kv in listener_limits.items()))
-    if filters:
-        out.append("    filters:")
-        for f in filters:
-            out.append("      - name: %s" % f["name"])
-            for key in ("action", "ttl", "enabled"):
-                if key in f:
-                    out.append("        %s: %s" % (key, _yaml_scalar(f[key])))
-            if "typed_config" in f:
-                out.append("        typed_config: %s" % _yaml_scalar(f["typed_config"]))
+    out += filter_chain_lines(filters)
     out += ["    handoff:",
             "      backends: %s" % _yaml_list(backends),
             "      proxy_protocol: %s" % proxy_protocol,
