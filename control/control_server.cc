@@ -394,6 +394,8 @@ int ControlServer::Start() {
   builder.AddListeningPort(impl_->config.listen(), creds, &port);
   builder.RegisterService(impl_->discovery.get());
   builder.RegisterService(impl_->admin.get());
+  builder.SetMaxReceiveMessageSize(kMaxConfigMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxConfigMessageBytes);
   // Gateways send keepalive pings every 20 s; allow them.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

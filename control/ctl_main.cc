@@ -64,6 +64,8 @@ std::string Json(const pb::Message& m) {
 std::unique_ptr<cp::FleetAdmin::Stub> Connect(const Options& o) {
   grpc::ChannelArguments args;
   if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
+  args.SetMaxReceiveMessageSize(mxs::kMaxConfigMessageBytes);
+  args.SetMaxSendMessageSize(mxs::kMaxConfigMessageBytes);
   return cp::FleetAdmin::NewStub(
       grpc::CreateCustomChannel(o.server, mxs::ClientCredentials(o.ca, o.cert, o.key), args));
 }

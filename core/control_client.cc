@@ -98,6 +98,8 @@ struct ControlClient::Impl {
     // One connection per client, not one shared by every channel to the
     // same address in the process (the push benchmark runs many clients).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // A config with large inline tables is bigger than gRPC's default 4 MiB.
+    args.SetMaxReceiveMessageSize(kMaxConfigMessageBytes);
     if (cp.tls() && !cp.server_name.empty()) args.SetSslTargetNameOverride(cp.server_name);
     return grpc::CreateCustomChannel(
         cp.address, ClientCredentials(cp.ca_file, cp.cert_file, cp.key_file), args);

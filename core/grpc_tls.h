@@ -11,6 +11,10 @@
 
 namespace mxs {
 
+// The largest config message the gateway, mxscreenctl and mxscreen-control
+// exchange (inline tables make configs big; gRPC's default is 4 MiB).
+constexpr int kMaxConfigMessageBytes = 64 << 20;
+
 // The whole file; throws std::runtime_error("cannot read PATH").
 std::string ReadPemFile(const std::string& path);
 

@@ -298,6 +298,19 @@ class ControlPlaneTest(MxscreenTestCase):
         r = self.push(cp, self.deny(["127.0.0.66/32 reject"]), "eu", 0, "same.yaml")
         self.assertIn("fleet eu: unchanged, still version 3\n", r.stdout)
 
+    def test_config_larger_than_grpcs_default_message_limit(self):
+        """Inline tables make big configs: 220,000 CIDR lines (about 5 MB, over
+        gRPC's default 4 MiB message limit) reach the gateway whole."""
+        cp = self.control()
+        gw = self.gateway(cp, "gw1")
+        lines = ["10.%d.%d.%d/32 reject" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+                 for i in range(220000)] + ["127.0.0.66/32 reject"]
+        r = self.push(cp, self.deny(lines), "eu", 0, "big.yaml")
+        self.assertIn("fleet eu version 1: 1 ACK", r.stdout)
+        gw.wait_listening()
+        self.assert_denied(gw.port, "127.0.0.66")
+        self.assert_handed_off(gw.port, "127.0.0.67")
+
     def test_refused_push_stores_nothing(self):
         cp = self.control()
         bad = fleet_config([{"name": "no_such_filter"}], [self.backend.address])
