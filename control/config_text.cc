@@ -121,28 +121,46 @@ std::string UnifiedDiff(const std::string& a, const std::string& b, const std::s
   if (a == b) return "";
   const auto x = Lines(a), y = Lines(b);
   const size_t n = x.size(), m = y.size();
-  // Longest common subsequence table; configs are a few hundred lines.
-  std::vector<std::vector<uint32_t>> lcs(n + 1, std::vector<uint32_t>(m + 1, 0));
-  for (size_t i = n; i-- > 0;) {
-    for (size_t j = m; j-- > 0;) {
-      lcs[i][j] = x[i] == y[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
-    }
-  }
   struct Op {
     char kind;  // ' ', '-', '+'
     size_t i, j;
   };
   std::vector<Op> ops;
-  size_t i = 0, j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && x[i] == y[j]) {
+  // The lines both sides start and end with need no table; a change to a
+  // big inline table is usually a few lines in the middle.
+  size_t head = 0, tail = 0;
+  while (head < n && head < m && x[head] == y[head]) ++head;
+  while (tail < n - head && tail < m - head && x[n - 1 - tail] == y[m - 1 - tail]) ++tail;
+  const size_t xn = n - tail, ym = m - tail;  // the middle is [head, xn) and [head, ym)
+  for (size_t k = 0; k < head; ++k) ops.push_back({' ', k, k});
+  // Longest common subsequence of the middles. Past ~16M cells (64 MB) the
+  // middle is shown as all removed, then all added: still a correct diff.
+  const size_t rows = xn - head, cols = ym - head;
+  std::vector<std::vector<uint32_t>> lcs;
+  if (rows * cols <= (16u << 20)) {
+    lcs.assign(rows + 1, std::vector<uint32_t>(cols + 1, 0));
+    for (size_t r = rows; r-- > 0;) {
+      for (size_t c = cols; c-- > 0;) {
+        lcs[r][c] = x[head + r] == y[head + c] ? lcs[r + 1][c + 1] + 1
+                                               : std::max(lcs[r + 1][c], lcs[r][c + 1]);
+      }
+    }
+  }
+  auto keep_left = [&](size_t i, size_t j) {  // prefer '-' at i over '+' at j
+    if (lcs.empty()) return i < xn;
+    return i < xn && (j == ym || lcs[i - head + 1][j - head] >= lcs[i - head][j - head + 1]);
+  };
+  size_t i = head, j = head;
+  while (i < xn || j < ym) {
+    if (!lcs.empty() && i < xn && j < ym && x[i] == y[j]) {
       ops.push_back({' ', i++, j++});
-    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+    } else if (keep_left(i, j)) {
       ops.push_back({'-', i++, j});
     } else {
       ops.push_back({'+', i, j++});
     }
   }
+  for (size_t k = 0; k < tail; ++k) ops.push_back({' ', xn + k, ym + k});
   std::ostringstream out;
   out << "--- " << a_label << "\n+++ " << b_label << "\n";
   const size_t kContext = 3;

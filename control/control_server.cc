@@ -125,22 +125,30 @@ class ControlServer::Impl::Discovery final : public cp::ConfigDiscovery::Service
     std::map<std::string, uint64_t> pending;  // nonce -> version
     auto stop = [&] { return done.load() || impl_.shutting_down.load() || ctx->IsCancelled(); };
     std::thread writer([&] {
-      uint64_t sent = 0;
-      while (!stop()) {
-        auto v = impl_.hub.WaitNewer(fleet, sent, stop, std::chrono::milliseconds(1000));
-        if (!v) continue;
-        cp::DiscoveryResponse resp;
-        resp.set_version_info(std::to_string(v->version()));
-        *resp.mutable_config() = v->config();
-        resp.set_nonce(std::to_string(++impl_.nonce));
-        resp.set_fleet(fleet);
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          pending[resp.nonce()] = v->version();
+      try {
+        uint64_t sent = 0;
+        while (!stop()) {
+          auto v = impl_.hub.WaitNewer(fleet, sent, stop, std::chrono::milliseconds(1000));
+          if (!v) continue;
+          cp::DiscoveryResponse resp;
+          resp.set_version_info(std::to_string(v->version()));
+          *resp.mutable_config() = v->config();
+          resp.set_nonce(std::to_string(++impl_.nonce));
+          resp.set_fleet(fleet);
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            pending[resp.nonce()] = v->version();
+          }
+          impl_.hub.Sent(fleet, node.id(), v->version());
+          if (!stream->Write(resp)) break;
+          sent = v->version();
         }
-        impl_.hub.Sent(node.id(), v->version());
-        if (!stream->Write(resp)) break;
-        sent = v->version();
+      } catch (const std::exception& e) {
+        // One stream's trouble (out of memory copying a config, say) must
+        // not end the process: drop the stream, the gateway reconnects.
+        impl_.logger.Logf("mxscreen-control", "warning: node %s of fleet %s: %s", node.id().c_str(),
+                          fleet.c_str(), e.what());
+        ctx->TryCancel();
       }
     });
     while (stream->Read(&req)) {
@@ -154,7 +162,7 @@ class ControlServer::Impl::Discovery final : public cp::ConfigDiscovery::Service
       }
       std::string error = req.error_detail().message();
       if (req.has_error_detail() && error.empty()) error = "refused without a reason";
-      impl_.hub.Answered(node.id(), version, req.version_info(), error);
+      impl_.hub.Answered(fleet, node.id(), version, req.version_info(), error);
       if (error.empty()) {
         impl_.logger.Logf("mxscreen-control", "node %s of fleet %s: ACK version %llu",
                           node.id().c_str(), fleet.c_str(),
@@ -170,7 +178,7 @@ class ControlServer::Impl::Discovery final : public cp::ConfigDiscovery::Service
     done = true;
     impl_.hub.Wake();
     writer.join();
-    impl_.hub.Disconnected(node.id(), generation);
+    impl_.hub.Disconnected(fleet, node.id(), generation);
     impl_.logger.Logf("mxscreen-control", "node %s of fleet %s disconnected", node.id().c_str(),
                       fleet.c_str());
     return grpc::Status::OK;
@@ -282,8 +290,12 @@ class ControlServer::Impl::Admin final : public cp::FleetAdmin::Service {
     if (auto st = MayRead(*ctx, req->fleet()); !st.ok()) return st;
     auto start = std::chrono::steady_clock::now();
     std::vector<cp::NodeStatus> nodes;
-    auto timeout = std::chrono::milliseconds(req->timeout_ms() ? req->timeout_ms() : 10000);
-    bool complete = impl_.hub.WaitAnswered(req->fleet(), req->version(), timeout, &nodes);
+    // At most a minute: the call holds one of gRPC's threads.
+    auto timeout = std::chrono::milliseconds(
+        std::min<uint32_t>(req->timeout_ms() ? req->timeout_ms() : 10000, 60000));
+    bool complete = impl_.hub.WaitAnswered(
+        req->fleet(), req->version(), timeout,
+        [&] { return impl_.shutting_down.load() || ctx->IsCancelled(); }, &nodes);
     resp->set_complete(complete);
     for (auto& n : nodes) *resp->add_nodes() = std::move(n);
     resp->set_elapsed_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -399,6 +411,11 @@ int ControlServer::Start() {
   // Gateways send keepalive pings every 20 s; allow them.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // And ping them, so a gateway that vanished without a reset is noticed
+  // (its stream ends, it shows offline) within a minute.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || port == 0) {
     throw std::runtime_error("cannot listen on " + impl_->config.listen());

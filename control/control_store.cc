@@ -1,7 +1,7 @@
 // control_store: key layout
 //   v/<fleet>/<version, 20 digits>  ConfigVersion (zero-padded, so a prefix
 //                                   scan is in version order)
-//   n/<node id>                     NodeStatus
+//   n/<fleet>/<node id>             NodeStatus
 //   a/<sequence, 20 digits>         AuditRecord
 // Fleet names are checked by the admin service ([A-Za-z0-9._-]), so "/" only
 // separates.
@@ -60,6 +60,14 @@ ControlStore::ControlStore(const std::string& path) {
 ControlStore::~ControlStore() = default;
 
 void ControlStore::AddVersion(const cp::ConfigVersion& v, cp::AuditRecord audit) {
+  std::string existing;
+  rocksdb::Status found =
+      db_->Get(rocksdb::ReadOptions(), VersionPrefix(v.fleet()) + Padded(v.version()), &existing);
+  if (found.ok()) {
+    // A newest version that did not decode made the hub count from an older one.
+    throw std::runtime_error("control store: fleet " + v.fleet() + " already has a version " +
+                             std::to_string(v.version()));
+  }
   audit.set_sequence(next_audit_);
   rocksdb::WriteBatch batch;
   batch.Put(VersionPrefix(v.fleet()) + Padded(v.version()), v.SerializeAsString());
@@ -121,7 +129,8 @@ std::vector<cp::ConfigVersion> ControlStore::NewestVersions() const {
 }
 
 void ControlStore::PutNode(const cp::NodeStatus& node) {
-  Check(db_->Put(rocksdb::WriteOptions(), "n/" + node.node_id(), node.SerializeAsString()),
+  Check(db_->Put(rocksdb::WriteOptions(), "n/" + node.fleet() + "/" + node.node_id(),
+                 node.SerializeAsString()),
         "write node status");
 }
 

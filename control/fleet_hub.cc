@@ -6,6 +6,10 @@
 
 namespace mxs::control {
 
+namespace {
+std::string NodeKey(const std::string& fleet, const std::string& id) { return fleet + "/" + id; }
+}  // namespace
+
 int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -21,8 +25,8 @@ FleetHub::FleetHub(ControlStore& store) : store_(store) {
     Node node;
     n.set_connected(false);
     node.status = std::move(n);
-    std::string id = node.status.node_id();
-    nodes_[id] = std::move(node);
+    std::string key = NodeKey(node.status.fleet(), node.status.node_id());
+    nodes_[key] = std::move(node);
   }
 }
 
@@ -73,7 +77,7 @@ void FleetHub::Persist(const Node& n) {
 uint64_t FleetHub::Connected(const cp::Node& node, const std::string& fleet,
                              const std::string& peer, const std::string& reported_version) {
   std::lock_guard<std::mutex> lock(mu_);
-  Node& n = nodes_[node.id()];
+  Node& n = nodes_[NodeKey(fleet, node.id())];
   n.generation = next_generation_++;
   n.status.set_node_id(node.id());
   n.status.set_fleet(fleet);
@@ -90,18 +94,18 @@ uint64_t FleetHub::Connected(const cp::Node& node, const std::string& fleet,
   return n.generation;
 }
 
-void FleetHub::Sent(const std::string& node_id, uint64_t version) {
+void FleetHub::Sent(const std::string& fleet, const std::string& node_id, uint64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = nodes_.find(node_id);
+  auto it = nodes_.find(NodeKey(fleet, node_id));
   if (it == nodes_.end()) return;
   it->second.sent = version;
   it->second.sent_at = std::chrono::steady_clock::now();
 }
 
-void FleetHub::Answered(const std::string& node_id, uint64_t version, const std::string& running,
-                        const std::string& error) {
+void FleetHub::Answered(const std::string& fleet, const std::string& node_id, uint64_t version,
+                        const std::string& running, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = nodes_.find(node_id);
+  auto it = nodes_.find(NodeKey(fleet, node_id));
   if (it == nodes_.end()) return;
   Node& n = it->second;
   n.answered = std::max(n.answered, version);
@@ -128,9 +132,10 @@ void FleetHub::Answered(const std::string& node_id, uint64_t version, const std:
   cv_.notify_all();
 }
 
-void FleetHub::Disconnected(const std::string& node_id, uint64_t generation) {
+void FleetHub::Disconnected(const std::string& fleet, const std::string& node_id,
+                            uint64_t generation) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = nodes_.find(node_id);
+  auto it = nodes_.find(NodeKey(fleet, node_id));
   if (it == nodes_.end() || it->second.generation != generation) return;
   it->second.status.set_connected(false);
   it->second.status.set_last_seen_unix(NowUnix());
@@ -168,9 +173,17 @@ bool FleetHub::AllAnswered(const std::string& fleet, uint64_t version) const {
 }
 
 bool FleetHub::WaitAnswered(const std::string& fleet, uint64_t version,
-                            std::chrono::milliseconds timeout, std::vector<cp::NodeStatus>* nodes) {
+                            std::chrono::milliseconds timeout, const std::function<bool()>& stop,
+                            std::vector<cp::NodeStatus>* nodes) {
   std::unique_lock<std::mutex> lock(mu_);
-  bool done = cv_.wait_for(lock, timeout, [&] { return AllAnswered(fleet, version); });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool done = false;
+  while (!(done = AllAnswered(fleet, version)) && !stop()) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    // In slices, so a cancelled call or a shutdown ends the wait soon.
+    cv_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(200)));
+  }
   nodes->clear();
   for (const auto& [id, n] : nodes_) {
     if (n.status.fleet() == fleet) nodes->push_back(n.status);

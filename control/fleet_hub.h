@@ -43,19 +43,22 @@ class FleetHub {
   // node cannot mark the newer one disconnected.
   uint64_t Connected(const cp::Node& node, const std::string& fleet, const std::string& peer,
                      const std::string& reported_version);
-  void Sent(const std::string& node_id, uint64_t version);
+  // Nodes are known by fleet and id: the same id in two fleets (or a
+  // certificate of one fleet reusing another's id) is two nodes.
+  void Sent(const std::string& fleet, const std::string& node_id, uint64_t version);
   // An ACK (error empty) or NACK of `version`; `running` is what it runs now.
-  void Answered(const std::string& node_id, uint64_t version, const std::string& running,
-                const std::string& error);
-  void Disconnected(const std::string& node_id, uint64_t generation);
+  void Answered(const std::string& fleet, const std::string& node_id, uint64_t version,
+                const std::string& running, const std::string& error);
+  void Disconnected(const std::string& fleet, const std::string& node_id, uint64_t generation);
 
   // fleet "" = all.
   std::vector<cp::NodeStatus> Nodes(const std::string& fleet) const;
   std::vector<std::string> Fleets() const;
   // Blocks until every connected node of `fleet` answered `version` (or a
   // newer one), or the timeout; true when complete.
+  // Also ends early when stop() turns true (checked a few times a second).
   bool WaitAnswered(const std::string& fleet, uint64_t version, std::chrono::milliseconds timeout,
-                    std::vector<cp::NodeStatus>* nodes);
+                    const std::function<bool()>& stop, std::vector<cp::NodeStatus>* nodes);
 
  private:
   struct Node {
@@ -72,7 +75,7 @@ class FleetHub {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<const cp::ConfigVersion>> newest_;
-  std::map<std::string, Node> nodes_;
+  std::map<std::string, Node> nodes_;  // by NodeKey(fleet, id)
   uint64_t next_generation_ = 1;
 };
 

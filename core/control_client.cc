@@ -92,6 +92,9 @@ struct ControlClient::Impl {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // Between pushes the stream carries no data; keep pinging anyway (gRPC
+    // stops after two pings without data by default).
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     // Our own backoff decides when to retry; gRPC's reconnect starts fresh.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
@@ -154,7 +157,8 @@ struct ControlClient::Impl {
   void Answer(const cp::DiscoveryResponse& resp,
               grpc::ClientReaderWriter<cp::DiscoveryRequest, cp::DiscoveryResponse>* stream) {
     std::string error;
-    bool current = !resp.version_info().empty() && resp.version_info() == running_version();
+    bool current = !resp.version_info().empty() && resp.version_info() == running_version() &&
+                   resp.fleet() == cp.fleet;
     try {
       // The control plane sends its newest version on every new stream; a
       // gateway that already runs it (from its cache) just says so.

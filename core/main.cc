@@ -63,7 +63,10 @@ std::shared_ptr<mxs::Logger> StartLogging(const mxs::LoggingConfig& config,
 
 // A gateway whose config comes from a control plane: start from the last
 // pushed config on disk, else from the local file's listeners, else wait for
-// the first push; then keep applying pushes while serving.
+// the first push; then keep applying pushes while serving. Until a server
+// runs, a push is applied by starting the server with it, so a config that
+// cannot start (an address in use, a store that does not open) is NACKed
+// rather than ACKed and cached.
 int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstrap& local,
                         const mxs::ControlPlaneConfig& cp) {
   const std::string base = DirOf(path);
@@ -80,7 +83,19 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  std::shared_ptr<const mxs::GatewayConfig> config;
+  std::mutex mu;  // guards server
+  std::unique_ptr<mxs::Server> server;
+  auto start_server = [&](std::shared_ptr<const mxs::GatewayConfig> config) -> std::string {
+    try {
+      auto s = std::make_unique<mxs::Server>(config, logger, path);
+      s->Start();
+      server = std::move(s);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+
   std::string running_version;
   try {
     if (auto cache = mxs::LoadPushCache(cp.cache_path)) {
@@ -88,34 +103,43 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
         logger->Logf("mxscreen", "warning: %s holds fleet %s, not %s: not used",
                      cp.cache_path.c_str(), cache->fleet.c_str(), cp.fleet.c_str());
       } else {
+        std::string err;
         try {
-          config = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, cache->config), base);
+          auto config = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, cache->config), base);
+          err = start_server(config);
+        } catch (const mxs::ConfigError& e) {
+          err = std::string("it no longer builds: ") + e.what();
+        }
+        if (err.empty()) {
           running_version = cache->version;
           logger->Logf("mxscreen", "starting from version %s of fleet %s (%s)",
                        cache->version.c_str(), cp.fleet.c_str(), cp.cache_path.c_str());
-        } catch (const mxs::ConfigError& e) {
-          logger->Logf("mxscreen", "warning: %s: version %s no longer builds: %s",
-                       cp.cache_path.c_str(), cache->version.c_str(), e.what());
+        } else {
+          logger->Logf("mxscreen", "warning: %s: version %s does not start: %s",
+                       cp.cache_path.c_str(), cache->version.c_str(), err.c_str());
         }
       }
     }
   } catch (const std::exception& e) {
     logger->Logf("mxscreen", "warning: %s", e.what());
   }
-  if (!config && local.listeners_size() > 0) {
+  if (!server && local.listeners_size() > 0) {
+    std::shared_ptr<const mxs::GatewayConfig> config;
     try {
       config = mxs::BuildGatewayConfig(local, base);
     } catch (const mxs::ConfigError& e) {
       std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
       return 2;
     }
+    std::string err = start_server(config);
+    if (!err.empty()) {
+      logger->Logf("mxscreen", "fatal: %s", err.c_str());
+      if (logging.sink != mxs::config::v1::Logging::STDERR)
+        std::cerr << "mxscreen: " << err << "\n";
+      return 1;
+    }
   }
 
-  // Pushes before the server runs fill `first`; afterwards they go to it.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::shared_ptr<const mxs::GatewayConfig> first;
-  mxs::Server* server_ptr = nullptr;
   auto apply = [&](const mxs::config::v1::Bootstrap& pushed, const std::string&) -> std::string {
     std::shared_ptr<const mxs::GatewayConfig> built;
     try {
@@ -124,68 +148,57 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
       return e.what();
     }
     std::lock_guard<std::mutex> lock(mu);
-    if (server_ptr == nullptr) {
-      std::string err = mxs::Server::CheckAddresses(*built);
-      if (!err.empty()) return err;
-      first = built;
-      cv.notify_all();
-      return "";
-    }
-    return server_ptr->Apply(built);
+    if (!server) return start_server(built);
+    return server->Apply(built);
   };
   mxs::ControlClient client(cp, local.node_id(), running_version, *logger, apply);
-  // With a config to start from, the client starts once the server runs, so
-  // every push it ACKs went through Server::Apply.
-  bool client_started = !config;
-  if (!config) {
-    client.Start();
+  client.Start();
+  bool have_server;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    have_server = server != nullptr;
+  }
+  if (!have_server) {
     logger->Logf("mxscreen", "waiting for the first config of fleet %s from %s", cp.fleet.c_str(),
                  cp.address.c_str());
     timespec tick{0, 200 * 1000 * 1000};
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mu);
-        if (first) break;
+        std::lock_guard<std::mutex> lock(mu);
+        if (server) break;
       }
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig == SIGTERM || sig == SIGINT) {
         logger->Logf("mxscreen", "terminating on signal %d", sig);
+        client.Stop();
         return 0;
       }
     }
-    std::lock_guard<std::mutex> lock(mu);
-    config = first;
   }
-  try {
-    mxs::Server server(config, logger, path);
-    server.Start();
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      // A push that arrived while the server started is applied now.
-      if (first && first != config) {
-        std::string err = server.Apply(first);
-        if (!err.empty()) logger->Logf("mxscreen", "warning: %s", err.c_str());
-      }
-      server_ptr = &server;
-    }
-    if (!client_started) client.Start();
-    server.SetReloadHandler([&] {
-      logger->Logf("mxscreen",
-                   "SIGHUP ignored: the config comes from the control plane %s (restart to "
-                   "re-read %s)",
-                   cp.address.c_str(), path.c_str());
-    });
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-    server.Run();
-    client.Stop();
+  // The server is never replaced from here on, and outlives the client's
+  // thread (stopped first).
+  mxs::Server* running;
+  {
     std::lock_guard<std::mutex> lock(mu);
-    server_ptr = nullptr;
+    running = server.get();
+  }
+  running->SetReloadHandler([&] {
+    logger->Logf("mxscreen",
+                 "SIGHUP ignored: the config comes from the control plane %s (restart to "
+                 "re-read %s)",
+                 cp.address.c_str(), path.c_str());
+  });
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  try {
+    running->Run();  // stops the workers; later pushes are refused
   } catch (const std::exception& e) {
-    client.Stop();
     logger->Logf("mxscreen", "fatal: %s", e.what());
-    std::cerr << "mxscreen: " << e.what() << "\n";
+    client.Stop();
     return 1;
   }
+  client.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  server.reset();
   return 0;
 }
 

@@ -46,15 +46,6 @@ Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logg
 
 Server::~Server() { Stop(); }
 
-std::string Server::CheckAddresses(const GatewayConfig& config) {
-  try {
-    for (const auto& l : config.listeners) ProbeAddressFree(l->address);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::shared_ptr<VerdictStore> Server::StoreFor(const ListenerConfig& l) {
   if (l.store_path.empty()) return nullptr;
   auto& store = stores_[l.store_path];
@@ -131,6 +122,10 @@ void Server::Run() {
 }
 
 void Server::Stop() {
+  // Under the lock: an Apply from the control client's thread either ran
+  // before (and is done with the workers) or sees stopped_ and refuses.
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
   for (auto& w : workers_) w->Stop();
   for (auto& w : workers_) w->Join();
   workers_.clear();
@@ -138,6 +133,7 @@ void Server::Stop() {
 
 std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return "the gateway is shutting down";
   if (next->workers != config_->workers) {
     return "workers changed from " + std::to_string(config_->workers) + " to " +
            std::to_string(next->workers) + "; restart to apply";

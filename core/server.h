@@ -40,10 +40,6 @@ class Server {
   std::string Apply(std::shared_ptr<const GatewayConfig> config);
   std::shared_ptr<const GatewayConfig> config() const;
 
-  // "" when every listener address of `config` could be bound now, else why
-  // not (for a first pushed config, before there is a server to Apply it).
-  static std::string CheckAddresses(const GatewayConfig& config);
-
   // Replaces what SIGHUP does (a gateway fed by a control plane re-reads
   // only its bootstrap's own part).
   void SetReloadHandler(std::function<void()> handler);
@@ -64,6 +60,7 @@ class Server {
   std::map<std::string, std::shared_ptr<VerdictStore>> stores_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> reload_handler_;
+  bool stopped_ = false;
 };
 
 }  // namespace mxs

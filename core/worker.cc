@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cerrno>
+
 #include "core/ares_resolver.h"
 #include "core/session.h"
 
@@ -61,7 +63,11 @@ void Worker::Unlisten(std::shared_ptr<ListenerSlot> slot) {
       for (;;) {
         int fd =
             accept4(a.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) break;
+        if (fd < 0) {
+          // A client that gave up while queued, or a signal: go on.
+          if (errno == ECONNABORTED || errno == EINTR) continue;
+          break;  // EAGAIN: the queue is empty
+        }
         boost::system::error_code ec;
         tcp::socket socket(io_);
         socket.assign(a.acceptor.local_endpoint(ec).protocol(), fd, ec);
@@ -95,8 +101,9 @@ void Worker::Accept(std::shared_ptr<Acceptor> a) {
     if (ec == asio::error::operation_aborted || !a->acceptor.is_open()) return;
     if (!ec) {
       StartSession(*a, std::move(socket));
-    } else if (ec == asio::error::no_descriptors) {
-      // Out of file descriptors: back off briefly instead of spinning.
+    } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+               ec == asio::error::no_memory || ec.value() == ENFILE) {
+      // Out of descriptors or memory: back off briefly instead of spinning.
       logger_.Logf("mxscreen", "warning: accept: %s", ec.message().c_str());
       auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
       timer->async_wait([this, a, timer](const boost::system::error_code&) { Accept(a); });

@@ -110,6 +110,25 @@ TEST(ConfigText, UnifiedDiff) {
             "--- v1\n+++ v2\n"
             "@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n"
             "@@ -10,3 +10,4 @@\n 10\n 11\n 12\n+13\n");
+  // A big table with one line changed in the middle: found without a
+  // table of all lines against all.
+  std::string big_a, big_b;
+  for (int k = 0; k < 100000; ++k) {
+    big_a += "line " + std::to_string(k) + "\n";
+    big_b += (k == 50000 ? std::string("changed") : "line " + std::to_string(k)) + "\n";
+  }
+  EXPECT_EQ(UnifiedDiff(big_a, big_b, "a", "b"),
+            "--- a\n+++ b\n@@ -49998,7 +49998,7 @@\n line 49997\n line 49998\n line 49999\n"
+            "-line 50000\n+changed\n line 50001\n line 50002\n line 50003\n");
+  // Middles too big for the table: all removed, then all added.
+  std::string wide_a, wide_b;
+  for (int k = 0; k < 5000; ++k) {
+    wide_a += "a" + std::to_string(k) + "\n";
+    wide_b += "b" + std::to_string(k) + "\n";
+  }
+  std::string d = UnifiedDiff(wide_a, wide_b, "a", "b");
+  EXPECT_EQ(d.substr(0, 30), "--- a\n+++ b\n@@ -1,5000 +1,5000");
+  EXPECT_NE(d.find("\n-a4999\n+b0\n"), std::string::npos);
 }
 
 class StoreTest : public ::testing::Test {
@@ -141,9 +160,9 @@ TEST_F(StoreTest, VersionsNodesAndAuditSurviveReopen) {
     cp::Node n;
     n.set_id("gw1");
     uint64_t gen = hub.Connected(n, "eu", "ipv4:127.0.0.1:1", "");
-    hub.Sent("gw1", 2);
-    hub.Answered("gw1", 2, "1", "listeners[0]: bad");
-    hub.Disconnected("gw1", gen);
+    hub.Sent("eu", "gw1", 2);
+    hub.Answered("eu", "gw1", 2, "1", "listeners[0]: bad");
+    hub.Disconnected("eu", "gw1", gen);
   }
   ControlStore store(dir_);
   FleetHub hub(store);
@@ -200,22 +219,32 @@ TEST_F(StoreTest, HubWakesWaitersAndTracksAnswers) {
                 "eu", 1, [] { return false; }, 20ms),
             nullptr);
   std::vector<cp::NodeStatus> nodes;
-  EXPECT_FALSE(hub.WaitAnswered("eu", 1, 20ms, &nodes));
-  hub.Answered("gw1", 1, "1", "");
-  EXPECT_FALSE(hub.WaitAnswered("eu", 1, 20ms, &nodes));
+  auto never = [] { return false; };
+  EXPECT_FALSE(hub.WaitAnswered("eu", 1, 20ms, never, &nodes));
+  hub.Answered("eu", "gw1", 1, "1", "");
+  EXPECT_FALSE(hub.WaitAnswered("eu", 1, 20ms, never, &nodes));
+  // A cancelled wait ends long before its timeout.
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(hub.WaitAnswered(
+      "eu", 1, 60s, [] { return true; }, &nodes));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   // A node that goes away no longer holds the wait up.
-  hub.Disconnected("gw2", g2);
-  EXPECT_TRUE(hub.WaitAnswered("eu", 1, 20ms, &nodes));
+  hub.Disconnected("eu", "gw2", g2);
+  EXPECT_TRUE(hub.WaitAnswered("eu", 1, 20ms, never, &nodes));
   EXPECT_EQ(nodes.size(), 2u);
   // A stale stream's end does not disconnect the node's newer stream.
   uint64_t old_gen = hub.Connected(n1, "eu", "", "1");
   hub.Connected(n1, "eu", "", "1");
-  hub.Disconnected("gw1", old_gen);
+  hub.Disconnected("eu", "gw1", old_gen);
   for (const auto& n : hub.Nodes("eu")) {
     if (n.node_id() == "gw1") {
       EXPECT_TRUE(n.connected());
     }
   }
+  // The same id in another fleet is another node.
+  hub.Connected(n1, "us", "", "");
+  EXPECT_EQ(hub.Nodes("eu").size(), 2u);
+  EXPECT_EQ(hub.Nodes("us").size(), 1u);
 }
 
 }  // namespace

@@ -298,6 +298,50 @@ class ControlPlaneTest(MxscreenTestCase):
         r = self.push(cp, self.deny(["127.0.0.66/32 reject"]), "eu", 0, "same.yaml")
         self.assertIn("fleet eu: unchanged, still version 3\n", r.stdout)
 
+    def test_config_that_cannot_start_is_nacked_not_cached(self):
+        """A first push whose address is taken is NACKed (not ACKed and then
+        fatal); a cached version that no longer starts is set aside."""
+        import socket
+        cp = self.control()
+        gw = self.gateway(cp, "gw1", override=False)
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        self.addCleanup(busy.close)
+        busy_port = busy.getsockname()[1]
+        r = self.push(cp, self.deny(["127.0.0.66/32 reject"], address="127.0.0.1:%d" % busy_port),
+                      "eu", 3, "busy.yaml")
+        self.assertIn("NACK     keeps version (local): cannot listen on [127.0.0.1]:%d: "
+                      "Address already in use" % busy_port, r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(gw.dir, "pushed-config.binpb")))
+        port = free_port()
+        r = self.push(cp, self.deny(["127.0.0.66/32 reject"], address="127.0.0.1:%d" % port),
+                      "eu", 0, "good.yaml")
+        self.assertIn("1 ACK", r.stdout)
+        wait_until_listening("127.0.0.1", port, 5)
+        # Restarted while something else holds its port: the cached version 2
+        # does not start, so the gateway waits for the control plane and NACKs.
+        gw.stop()
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen(1)
+        self.addCleanup(squatter.close)
+        gw.start()
+        gw.wait_for_log(r"warning: %s: version 2 does not start: cannot listen on "
+                        r"\[127\.0\.0\.1\]:%d: Address already in use$"
+                        % (re.escape(os.path.join(gw.dir, "pushed-config.binpb")), port))
+        gw.wait_for_log(r"waiting for the first config of fleet eu from ")
+        st = cp.wait_status(lambda s: s.get("gw1", {}).get("nacked_version") == "2", "eu")
+        self.assertEqual(st["gw1"]["applied_version"], "")
+        squatter.close()
+        port3 = free_port()
+        r = self.push(cp, self.deny(["127.0.0.66/32 reject"], address="127.0.0.1:%d" % port3),
+                      "eu", 0, "third.yaml")
+        self.assertIn("1 ACK", r.stdout)
+        wait_until_listening("127.0.0.1", port3, 5)
+        self.assert_denied(port3, "127.0.0.66")
+
     def test_config_larger_than_grpcs_default_message_limit(self):
         """Inline tables make big configs: 220,000 CIDR lines (about 5 MB, over
         gRPC's default 4 MiB message limit) reach the gateway whole."""
