@@ -262,7 +262,7 @@ kill "$HOLDER" 2>/dev/null || true
 
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 {
-    echo "### DNSBL ($(date -u +%Y-%m-%d), $(nproc) CPUs: $CPU; shared machine, other builds running)"
+    echo "### DNSBL ($(date -u "+%Y-%m-%d %H:%M UTC"), $(nproc) CPUs: $CPU; load average at the end: $(cut -d" " -f1-3 /proc/loadavg))"
     echo
     echo "Command: \`tests/bench/dnsbl.sh $*\` (BENCH_SECONDS=$SECS, BENCH_ROUNDS=$ROUNDS, concurrency $CONC)"
     echo
