@@ -57,6 +57,19 @@ class Validate(unittest.TestCase):
         self.assertEqual(err, "mxscreen: c.yaml: listeners[0].filters[0].typed_config.access_list[0].cidr: "
                               "%s, line 4: bad address \"192.0.2.300\"\n" % table)
 
+    def test_control_plane_bootstrap_without_listeners(self):
+        rc, out, err = run("validate", config_text=(
+            "node_id: mx1\nstore: { path: /var/lib/mxscreen/verdicts }\n"
+            "control_plane: { address: \"127.0.0.1:18000\", fleet: eu }\n"))
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out, "c.yaml: ok (node mx1, fleet eu from the control plane "
+                              "127.0.0.1:18000 in plaintext)\n")
+        rc, out, err = run("validate", config_text=(
+            "control_plane: { address: \"cp.example:18000\", fleet: eu }\n"))
+        self.assertEqual(rc, 2)
+        self.assertEqual(err, "mxscreen: c.yaml: node_id: a gateway fed by a control plane "
+                              "needs a node_id\n")
+
     def test_unreadable_file(self):
         rc, _, err = run("validate", "--config", "/nonexistent/mxscreen.yaml")
         self.assertEqual(rc, 2)
