@@ -29,11 +29,16 @@ Caller Authorizer::Identify(const grpc::ServerContext& ctx) const {
   }
   auto auth = ctx.auth_context();
   if (auth && auth->IsPeerAuthenticated()) {
-    for (const auto& v : auth->FindPropertyValues("x509_common_name")) {
-      c.identity.assign(v.data(), v.size());
-      c.authenticated = !c.identity.empty();
-      break;
+    // The subject CN; a certificate without one is known by its first
+    // subjectAltName.
+    for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+      for (const auto& v : auth->FindPropertyValues(property)) {
+        c.identity.assign(v.data(), v.size());
+        break;
+      }
+      if (!c.identity.empty()) break;
     }
+    c.authenticated = !c.identity.empty();
   }
   return c;
 }

@@ -1,6 +1,7 @@
 // auth: who is calling the control plane and what they may do. With TLS the
 // caller is the subject common name of the client certificate the TLS layer
-// verified against the configured CA; a gateway's identity picks its fleet
+// verified against the configured CA (without a CN, its first
+// subjectAltName); a gateway's identity picks its fleet
 // (so one fleet's config, secrets included, never reaches another fleet's
 // gateways) and an operator's identity picks the fleets they may change.
 // Over plaintext (loopback only, unless opted in) a gateway's claimed fleet

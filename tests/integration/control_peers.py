@@ -82,13 +82,15 @@ class Pki:
         subprocess.run(["openssl"] + list(args), check=True, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
 
-    def issue(self, cn, dns=None):
-        """A key and certificate for subject CN (and subjectAltName DNS names).
+    def issue(self, cn, dns=None, with_cn=True):
+        """A key and certificate for subject CN (and subjectAltName DNS names,
+        default [cn]); with_cn=False leaves the CN out of the subject.
         Returns (cert_path, key_path)."""
         base = os.path.join(self.dir, re.sub(r"[^A-Za-z0-9.-]", "_", cn))
         key, csr, crt, ext = base + ".key", base + ".csr", base + ".crt", base + ".ext"
         self._run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                  "-keyout", key, "-out", csr, "-subj", "/CN=%s" % cn)
+                  "-keyout", key, "-out", csr,
+                  "-subj", "/CN=%s" % cn if with_cn else "/O=mxscreen tests")
         with open(ext, "w") as f:
             f.write("subjectAltName=%s\n" % ",".join("DNS:%s" % d for d in (dns or [cn])))
         self._run("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self._ca_key,

@@ -386,7 +386,8 @@ class ControlPlaneTlsTest(MxscreenTestCase):
     def test_fleets_by_certificate_and_operator_rights(self):
         pki = self.pki
         cp = ControlPlane({"pki": pki, "fleets": {"eu": ["*.eu.test"], "us": ["*.us.test"]},
-                           "operators": {"alice.ops.test": ["eu"], "bob.ops.test": ["us"]}})
+                           "operators": {"alice.ops.test": ["eu"], "bob.ops.test": ["us"],
+                                         "carol.ops.test": ["eu"]}})
         self.addCleanup(cp.stop)
         cp.start()
         alice, bob = pki.issue("alice.ops.test"), pki.issue("bob.ops.test")
@@ -431,6 +432,13 @@ class ControlPlaneTlsTest(MxscreenTestCase):
         audit = cp.ctl("audit").stdout.splitlines()
         self.assertEqual(audit[1].split()[1:5], ["alice.ops.test", "push", "eu", "1"])
         self.assertEqual(cp.ctl("audit", operator=bob).stdout.splitlines()[1:], [])
+        # A certificate without a CN is known by its subjectAltName.
+        carol = pki.issue("carol.ops.test", with_cn=False)
+        r = cp.ctl("rollback", "--fleet", "eu", "--to", "1", operator=carol)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("nothing to roll back to", r.stderr)
+        self.assertIn("fleet eu: newest version 1, 1 gateway(s)",
+                      cp.ctl("status", "--fleet", "eu", operator=carol).stdout)
 
 
 if __name__ == "__main__":
