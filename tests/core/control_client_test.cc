@@ -4,6 +4,7 @@
 #include "core/control_client.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -90,7 +91,8 @@ listeners:
 }
 
 TEST(ControlPlaneConfig, PushCacheRoundTrip) {
-  std::string path = ::testing::TempDir() + "/push-cache-test.binpb";
+  std::string path =
+      ::testing::TempDir() + "/push-cache-test-" + std::to_string(getpid()) + ".binpb";
   std::remove(path.c_str());
   EXPECT_FALSE(LoadPushCache(path).has_value());
   PushCache c{"eu", "7", Parse("workers: 2")};

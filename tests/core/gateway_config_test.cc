@@ -3,6 +3,7 @@
 #include "core/gateway_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "core/config_error.h"
 #include "core/proto_yaml.h"
@@ -25,7 +26,7 @@ std::shared_ptr<const GatewayConfig> BuildText(const std::string& text) {
 
 std::string ErrorOf(const std::string& text) {
   try {
-    std::string path = ::testing::TempDir() + "/cfg.yaml";
+    std::string path = ::testing::TempDir() + "/cfg-" + std::to_string(getpid()) + ".yaml";
     FILE* f = fopen(path.c_str(), "w");
     fwrite(text.data(), 1, text.size(), f);
     fclose(f);

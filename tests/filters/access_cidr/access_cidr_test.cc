@@ -3,6 +3,7 @@
 #include "filters/access_cidr/access_cidr.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -139,7 +140,7 @@ TEST(AccessCidrFilter, ConfigErrorsNameTheField) {
 }
 
 TEST(AccessCidrFilter, TableFromFile) {
-  std::string path = ::testing::TempDir() + "/access.cidr";
+  std::string path = ::testing::TempDir() + "/access-" + std::to_string(getpid()) + ".cidr";
   std::ofstream(path) << "# operators' table\n192.0.2.0/24 reject\n";
   ::mxscreen::filters::access_cidr::v1::AccessCidr cfg;
   cfg.add_access_list()->mutable_cidr()->set_path(path);

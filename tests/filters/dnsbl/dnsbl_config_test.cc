@@ -2,6 +2,7 @@
 // dns_resolver settings: defaults, and every refusal naming its field path
 // and the bad entry.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include "core/config_error.h"
@@ -22,7 +23,7 @@ std::string Config(const std::string& typed, const std::string& top = "") {
 }
 
 std::shared_ptr<const GatewayConfig> Build(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/dnsbl_cfg.yaml";
+  std::string path = ::testing::TempDir() + "/dnsbl_cfg-" + std::to_string(getpid()) + ".yaml";
   FILE* f = fopen(path.c_str(), "w");
   fwrite(text.data(), 1, text.size(), f);
   fclose(f);
