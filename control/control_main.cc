@@ -4,9 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "control/control_server.h"
@@ -27,11 +25,7 @@ int main(int argc, char** argv) {
   }
   mxscreen::control::v1::ControlPlaneConfig config;
   try {
-    std::ifstream in(config_path);
-    if (!in) throw mxs::ConfigError("", "cannot read config file " + config_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    mxs::ParseConfigText(ss.str(), &config, nullptr);
+    mxs::ParseConfigFile(config_path, &config, nullptr);
     mxs::control::CheckControlPlaneConfig(config);
   } catch (const mxs::ConfigError& e) {
     std::cerr << "mxscreen-control: " << config_path << ": " << e.what() << "\n";

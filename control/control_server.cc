@@ -17,6 +17,7 @@
 #include "core/config_error.h"
 #include "core/gateway_config.h"
 #include "core/grpc_tls.h"
+#include "core/ip_address.h"
 #include "mxscreen/control/v1/admin.grpc.pb.h"
 #include "mxscreen/control/v1/discovery.grpc.pb.h"
 
@@ -26,13 +27,9 @@ namespace mxs::control {
 
 namespace {
 
-bool LoopbackListen(const std::string& address) {
-  auto colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 grpc::Status Refuse(grpc::StatusCode code, const std::string& why) { return {code, why}; }
+
+const char kFleetNameRule[] = "1-64 letters, digits, '.', '_' or '-'";
 
 }  // namespace
 
@@ -59,14 +56,13 @@ void CheckControlPlaneConfig(const cp::ControlPlaneConfig& c) {
       throw ConfigError("tls.ca_file",
                         "required: gateways and operators are told apart by client certificates");
     }
-  } else if (!c.allow_plaintext() && !LoopbackListen(c.listen())) {
+  } else if (!c.allow_plaintext() && !IsLoopbackHost(c.listen().substr(0, c.listen().rfind(':')))) {
     throw ConfigError("listen", "plaintext on a non-loopback address (" + c.listen() +
                                     "): configure tls, or set allow_plaintext: true");
   }
   for (int i = 0; i < c.fleets_size(); ++i) {
     if (!ValidFleetName(c.fleets(i).fleet())) {
-      throw ConfigError("fleets[" + std::to_string(i) + "].fleet",
-                        "1-64 letters, digits, '.', '_' or '-'");
+      throw ConfigError("fleets[" + std::to_string(i) + "].fleet", kFleetNameRule);
     }
   }
 }
@@ -337,7 +333,7 @@ class ControlServer::Impl::Admin final : public cp::FleetAdmin::Service {
     *caller = impl_.auth.Identify(ctx);
     if (!ValidFleetName(fleet)) {
       return Refuse(grpc::StatusCode::INVALID_ARGUMENT,
-                    "fleet \"" + fleet + "\": 1-64 letters, digits, '.', '_' or '-'");
+                    "fleet \"" + fleet + "\": " + kFleetNameRule);
     }
     if (!impl_.auth.IsOperator(*caller)) return NotOperator(*caller);
     if (!impl_.auth.MayOperate(*caller, fleet)) return NotAllowed(*caller, fleet);

@@ -168,9 +168,7 @@ struct ControlClient::Impl {
     }
     cp::DiscoveryRequest reply;
     reply.set_response_nonce(resp.nonce());
-    if (error.empty() && current) {
-      // nothing to do
-    } else if (error.empty()) {
+    if (error.empty() && !current) {
       {
         std::lock_guard<std::mutex> lock(mu);
         version = resp.version_info();
@@ -183,7 +181,7 @@ struct ControlClient::Impl {
       }
       logger.Logf("mxscreen", "control plane %s: applied version %s of fleet %s",
                   cp.address.c_str(), resp.version_info().c_str(), cp.fleet.c_str());
-    } else {
+    } else if (!error.empty()) {
       reply.mutable_error_detail()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
       reply.mutable_error_detail()->set_message(error);
       logger.Logf("mxscreen",

@@ -7,9 +7,7 @@
 #include <google/protobuf/message.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "core/config_error.h"
@@ -40,6 +38,12 @@ Seconds DurationField(const std::string& value, Seconds fallback, const std::str
   return *d;
 }
 
+// A path named in a config, relative to the config file's folder.
+std::string ResolveConfigPath(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+  return base_dir + "/" + p;
+}
+
 class FilterBuildContext : public BuildContext {
  public:
   FilterBuildContext(std::string path, std::string base_dir, bool read_local_files)
@@ -48,8 +52,7 @@ class FilterBuildContext : public BuildContext {
         read_local_files_(read_local_files) {}
   const std::string& path() const override { return path_; }
   std::string ResolvePath(const std::string& p) const override {
-    if (p.empty() || p[0] == '/' || base_dir_.empty()) return p;
-    return base_dir_ + "/" + p;
+    return ResolveConfigPath(base_dir_, p);
   }
   bool ReadsLocalFiles() const override { return read_local_files_; }
 
@@ -228,11 +231,9 @@ std::optional<Endpoint> ParseHostPort(const std::string& text) {
 }
 
 Bootstrap LoadBootstrapFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("", "cannot read config file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseBootstrapText(ss.str());
+  Bootstrap b;
+  ParseConfigFile(path, &b, ResolveFilterConfigType);
+  return b;
 }
 
 Bootstrap ParseBootstrapText(const std::string& text) {
@@ -240,14 +241,6 @@ Bootstrap ParseBootstrapText(const std::string& text) {
   ParseConfigText(text, &b, ResolveFilterConfigType);
   return b;
 }
-
-namespace {
-bool LoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  auto ip = IpAddress::Parse(host);
-  return ip && ip->is_v4() && ip->bytes()[0] == 127;
-}
-}  // namespace
 
 std::optional<ControlPlaneConfig> BuildControlPlaneConfig(const Bootstrap& b,
                                                           const std::string& base_dir) {
@@ -267,10 +260,7 @@ std::optional<ControlPlaneConfig> BuildControlPlaneConfig(const Bootstrap& b,
   std::string host = out.address.substr(0, colon);
   if (cp.fleet().empty()) throw ConfigError("control_plane.fleet", "a fleet name is required");
   out.fleet = cp.fleet();
-  auto resolve = [&](const std::string& p) {
-    if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
-    return base_dir + "/" + p;
-  };
+  auto resolve = [&](const std::string& p) { return ResolveConfigPath(base_dir, p); };
   out.cert_file = resolve(cp.cert_file());
   out.key_file = resolve(cp.key_file());
   out.ca_file = resolve(cp.ca_file());
@@ -279,7 +269,7 @@ std::optional<ControlPlaneConfig> BuildControlPlaneConfig(const Bootstrap& b,
   if (any && !all) {
     throw ConfigError("control_plane", "TLS needs cert_file, key_file and ca_file together");
   }
-  if (!all && !cp.allow_plaintext() && !LoopbackHost(host)) {
+  if (!all && !cp.allow_plaintext() && !IsLoopbackHost(host)) {
     throw ConfigError("control_plane.address",
                       "plaintext to a non-loopback control plane (" + out.address +
                           "): set cert_file, key_file and ca_file, or allow_plaintext: true");
@@ -355,7 +345,6 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   if (out->workers == 0) out->workers = std::max(1u, std::thread::hardware_concurrency());
   if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
   out->store_path = b.store().path();
-  out->control_plane = BuildControlPlaneConfig(b, base_dir);
   out->logging = BuildLoggingConfig(b.logging());
 
   const auto& dns = b.dns_resolver();
@@ -403,7 +392,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
     }
     lc->address = *addr;
     for (const auto& other : out->listeners) {
-      if (other->address.ToString() == lc->address.ToString()) {
+      if (other->address == lc->address) {
         throw ConfigError(path + ".address", "listener " + other->name + " already listens on " +
                                                  lc->address.ToString());
       }

@@ -105,7 +105,6 @@ struct GatewayConfig {
   // The DNS resolver of every worker (read at start; a reload keeps the old).
   DnsResolverOptions dns;
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
-  std::optional<ControlPlaneConfig> control_plane;
 };
 
 // Checks bootstrap.control_plane (and node_id, which it needs); nullopt when

@@ -130,4 +130,15 @@ std::string Endpoint::ToString() const {
   return "[" + address.ToString() + "]:" + std::to_string(port);
 }
 
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto ip = IpAddress::Parse(host);
+  if (!ip) return false;
+  if (ip->is_v4()) return ip->bytes()[0] == 127;
+  return *ip == *IpAddress::Parse("::1");
+}
+
 }  // namespace mxs

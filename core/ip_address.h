@@ -52,10 +52,15 @@ class Cidr {
 };
 
 // A client or server endpoint as logs write it: "[addr]:port".
+// "localhost", 127.0.0.0/8, "::1" or "[::1]": a host name or address that
+// stays on this machine (for refusing plaintext elsewhere).
+bool IsLoopbackHost(std::string_view host);
+
 struct Endpoint {
   IpAddress address;
   uint16_t port = 0;
   std::string ToString() const;
+  bool operator==(const Endpoint& o) const { return address == o.address && port == o.port; }
 };
 
 }  // namespace mxs

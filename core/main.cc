@@ -4,7 +4,6 @@
 // filter: filters register themselves.
 #include <CLI/CLI.hpp>
 
-#include <condition_variable>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -24,15 +23,37 @@ std::string DirOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-// Loads and builds a config, printing the error for people. nullptr on error.
-std::shared_ptr<const mxs::GatewayConfig> LoadConfig(const std::string& path) {
+// Reads the config file and checks its control_plane section, printing the
+// error for people. False on error.
+bool LoadBootstrap(const std::string& path, mxs::config::v1::Bootstrap* bootstrap,
+                   std::optional<mxs::ControlPlaneConfig>* cp) {
   try {
-    auto bootstrap = mxs::LoadBootstrapFile(path);
+    *bootstrap = mxs::LoadBootstrapFile(path);
+    *cp = mxs::BuildControlPlaneConfig(*bootstrap, DirOf(path));
+    return true;
+  } catch (const mxs::ConfigError& e) {
+    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+    return false;
+  }
+}
+
+// Builds a static config, printing the error for people. nullptr on error.
+std::shared_ptr<const mxs::GatewayConfig> BuildConfig(const mxs::config::v1::Bootstrap& bootstrap,
+                                                      const std::string& path) {
+  try {
     return mxs::BuildGatewayConfig(bootstrap, DirOf(path));
   } catch (const mxs::ConfigError& e) {
     std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
     return nullptr;
   }
+}
+
+// A failure that ends the gateway: to the log, and to stderr too when the
+// log goes elsewhere. Returns the exit code.
+int Fatal(mxs::Logger& logger, const mxs::LoggingConfig& logging, const std::string& what) {
+  logger.Logf("mxscreen", "fatal: %s", what.c_str());
+  if (logging.sink != mxs::config::v1::Logging::STDERR) std::cerr << "mxscreen: " << what << "\n";
+  return 1;
 }
 
 // Blocks the signals that Server::Run handles, so workers (and the control
@@ -124,20 +145,10 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
     logger->Logf("mxscreen", "warning: %s", e.what());
   }
   if (!server && local.listeners_size() > 0) {
-    std::shared_ptr<const mxs::GatewayConfig> config;
-    try {
-      config = mxs::BuildGatewayConfig(local, base);
-    } catch (const mxs::ConfigError& e) {
-      std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
-      return 2;
-    }
+    auto config = BuildConfig(local, path);
+    if (!config) return 2;
     std::string err = start_server(config);
-    if (!err.empty()) {
-      logger->Logf("mxscreen", "fatal: %s", err.c_str());
-      if (logging.sink != mxs::config::v1::Logging::STDERR)
-        std::cerr << "mxscreen: " << err << "\n";
-      return 1;
-    }
+    if (!err.empty()) return Fatal(*logger, logging, err);
   }
 
   auto apply = [&](const mxs::config::v1::Bootstrap& pushed, const std::string&) -> std::string {
@@ -192,9 +203,8 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
   try {
     running->Run();  // stops the workers; later pushes are refused
   } catch (const std::exception& e) {
-    logger->Logf("mxscreen", "fatal: %s", e.what());
     client.Stop();
-    return 1;
+    return Fatal(*logger, logging, e.what());
   }
   client.Stop();
   std::lock_guard<std::mutex> lock(mu);
@@ -203,22 +213,16 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
 }
 
 int Run(const std::string& path) {
-  std::optional<mxs::ControlPlaneConfig> cp;
   mxs::config::v1::Bootstrap local;
-  try {
-    local = mxs::LoadBootstrapFile(path);
-    cp = mxs::BuildControlPlaneConfig(local, DirOf(path));
-  } catch (const mxs::ConfigError& e) {
-    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
-    return 2;
-  }
+  std::optional<mxs::ControlPlaneConfig> cp;
+  if (!LoadBootstrap(path, &local, &cp)) return 2;
   if (cp) {
     // Every merged config carries the cache path as resolved here, so it
     // does not depend on where a pushed config puts the verdict store.
     local.mutable_control_plane()->set_cache_path(cp->cache_path);
     return RunWithControlPlane(path, local, *cp);
   }
-  auto config = LoadConfig(path);
+  auto config = BuildConfig(local, path);
   if (!config) return 2;
   auto logger = StartLogging(config->logging, config->hostname);
   if (!logger) return 1;
@@ -230,11 +234,7 @@ int Run(const std::string& path) {
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     server.Run();
   } catch (const std::exception& e) {
-    logger->Logf("mxscreen", "fatal: %s", e.what());
-    if (config->logging.sink != mxs::config::v1::Logging::STDERR) {
-      std::cerr << "mxscreen: " << e.what() << "\n";
-    }
-    return 1;
+    return Fatal(*logger, config->logging, e.what());
   }
   return 0;
 }
@@ -242,21 +242,22 @@ int Run(const std::string& path) {
 int Validate(const std::string& path) {
   // A control-plane gateway's bootstrap may hold no listeners: its own part
   // (node_id, control_plane, logging) is what there is to check.
-  try {
-    auto local = mxs::LoadBootstrapFile(path);
-    auto cp = mxs::BuildControlPlaneConfig(local, DirOf(path));
-    if (cp && local.listeners_size() == 0) {
+  mxs::config::v1::Bootstrap local;
+  std::optional<mxs::ControlPlaneConfig> cp;
+  if (!LoadBootstrap(path, &local, &cp)) return 2;
+  if (cp && local.listeners_size() == 0) {
+    try {
       mxs::BuildLoggingConfig(local.logging());
-      std::cout << path << ": ok (node " << local.node_id() << ", fleet " << cp->fleet
-                << " from the control plane " << cp->address
-                << (cp->tls() ? " over mutual TLS" : " in plaintext") << ")\n";
-      return 0;
+    } catch (const mxs::ConfigError& e) {
+      std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+      return 2;
     }
-  } catch (const mxs::ConfigError& e) {
-    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
-    return 2;
+    std::cout << path << ": ok (node " << local.node_id() << ", fleet " << cp->fleet
+              << " from the control plane " << cp->address
+              << (cp->tls() ? " over mutual TLS" : " in plaintext") << ")\n";
+    return 0;
   }
-  auto config = LoadConfig(path);
+  auto config = BuildConfig(local, path);
   if (!config) return 2;
   size_t filters = 0;
   for (const auto& l : config->listeners) filters += l->chain.size();

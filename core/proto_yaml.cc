@@ -9,9 +9,11 @@
 #include <strings.h>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "core/config_error.h"
 
@@ -294,6 +296,14 @@ void ParseConfigText(const std::string& text, pb::Message* out, const AnyTypeRes
   }
   if (!root.IsDefined() || root.IsNull()) throw ConfigError("", "the config is empty");
   YamlToMessage(root, out, resolver, "");
+}
+
+void ParseConfigFile(const std::string& path, pb::Message* out, const AnyTypeResolver& resolver) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("", "cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ParseConfigText(ss.str(), out, resolver);
 }
 
 }  // namespace mxs

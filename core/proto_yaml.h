@@ -32,4 +32,9 @@ void YamlToMessage(const YAML::Node& node, google::protobuf::Message* out,
 void ParseConfigText(const std::string& text, google::protobuf::Message* out,
                      const AnyTypeResolver& resolver);
 
+// Reads a YAML or JSON file into `out`. Throws ConfigError ("cannot read
+// config file PATH", or as ParseConfigText).
+void ParseConfigFile(const std::string& path, google::protobuf::Message* out,
+                     const AnyTypeResolver& resolver);
+
 }  // namespace mxs

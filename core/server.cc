@@ -35,7 +35,14 @@ void ProbeAddressFree(const Endpoint& address) {
   if (ec) throw std::runtime_error("cannot listen on " + address.ToString() + ": " + ec.message());
 }
 
-bool SameAddress(const Endpoint& a, const Endpoint& b) { return a.ToString() == b.ToString(); }
+// A fresh state for a listener (a new slot, or a change of backends or
+// store): sessions already running keep counting on the state they began with.
+std::shared_ptr<ListenerState> NewListenerState(const ListenerConfig& l,
+                                                std::shared_ptr<VerdictStore> store) {
+  auto state = std::make_shared<ListenerState>(l.handoff.backends.size());
+  state->store = std::move(store);
+  return state;
+}
 }  // namespace
 
 Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
@@ -69,9 +76,7 @@ void Server::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& l : config_->listeners) ProbeAddressFree(l->address);
   for (const auto& l : config_->listeners) {
-    auto state = std::make_shared<ListenerState>(l->handoff.backends.size());
-    state->store = StoreFor(*l);
-    slots_.push_back(std::make_shared<ListenerSlot>(l, std::move(state)));
+    slots_.push_back(std::make_shared<ListenerSlot>(l, NewListenerState(*l, StoreFor(*l))));
   }
   // One lookup table for the process: sessions from one client on different
   // workers share a DNS lookup. Resolver settings are read here, at start.
@@ -152,31 +157,26 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
     for (const auto& l : next->listeners) {
       auto store = StoreFor(*l);
       size_t i = 0;
-      while (i < slots_.size() && (kept[i] || !SameAddress(slots_[i]->address(), l->address))) ++i;
+      while (i < slots_.size() && (kept[i] || !(slots_[i]->address() == l->address))) ++i;
       if (i < slots_.size()) {
         kept[i] = true;
         auto state = slots_[i]->state();
         if (state->backends.size() != l->handoff.backends.size() || state->store != store) {
-          // Running sessions keep counting on the state they started with.
-          state = std::make_shared<ListenerState>(l->handoff.backends.size());
-          state->store = store;
+          state = NewListenerState(*l, store);
         }
         updates.push_back({slots_[i], l, std::move(state)});
         next_slots.push_back(slots_[i]);
       } else {
         ProbeAddressFree(l->address);
-        auto state = std::make_shared<ListenerState>(l->handoff.backends.size());
-        state->store = store;
-        auto slot = std::make_shared<ListenerSlot>(l, std::move(state));
+        auto slot = std::make_shared<ListenerSlot>(l, NewListenerState(*l, store));
         fresh.push_back(slot);
         next_slots.push_back(slot);
       }
     }
     // Bind every new address on every worker before anything changes.
-    size_t bound_workers = 0;
     try {
-      for (; bound_workers < workers_.size(); ++bound_workers) {
-        for (const auto& slot : fresh) workers_[bound_workers]->Listen(slot);
+      for (auto& w : workers_) {
+        for (const auto& slot : fresh) w->Listen(slot);
       }
     } catch (...) {
       for (auto& w : workers_) {
@@ -202,11 +202,6 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   slots_ = std::move(next_slots);
   config_ = std::move(next);
   return "";
-}
-
-std::shared_ptr<const GatewayConfig> Server::config() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return config_;
 }
 
 void Server::SetReloadHandler(std::function<void()> handler) {

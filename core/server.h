@@ -38,7 +38,6 @@ class Server {
   // on every worker before the sockets it replaces close. Nothing changes
   // when any step fails. Returns an error message, or "" on success.
   std::string Apply(std::shared_ptr<const GatewayConfig> config);
-  std::shared_ptr<const GatewayConfig> config() const;
 
   // Replaces what SIGHUP does (a gateway fed by a control plane re-reads
   // only its bootstrap's own part).

@@ -54,3 +54,18 @@ TEST(Endpoint, FormatsAsPostfixLogs) {
 
 }  // namespace
 }  // namespace mxs
+
+namespace mxs {
+namespace {
+
+TEST(IsLoopbackHost, NamesAndAddressesThatStayOnThisMachine) {
+  for (const char* h : {"localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"}) {
+    EXPECT_TRUE(IsLoopbackHost(h)) << h;
+  }
+  for (const char* h : {"cp.example", "192.0.2.1", "::2", "[::]", "0.0.0.0", "127.0.0", ""}) {
+    EXPECT_FALSE(IsLoopbackHost(h)) << h;
+  }
+}
+
+}  // namespace
+}  // namespace mxs

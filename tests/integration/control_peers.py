@@ -26,6 +26,7 @@ DESCRIPTION
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -158,18 +159,16 @@ class ControlPlane(_LogFile):
         finally:
             for pid in _group_members(self.proc.pid):
                 try:
-                    os.kill(pid, 9)
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
             _POPEN_PIDS.discard(self.proc.pid)
             reap_orphans()
 
     def stop(self, timeout=10.0):
-        import signal
         self._end(signal.SIGTERM, timeout)
 
     def kill(self):
-        import signal
         self._end(signal.SIGKILL, 5)
 
     def ctl(self, *args, operator=None, timeout=60.0):
