@@ -1,5 +1,5 @@
 // main: the `mxscreen` command line. Subcommands: run (from a static file,
-// or fed by a control plane), validate, verdict, import-postfix. Exit codes:
+// or fed by a control plane), validate, verdict, import-postfix, stats. Exit codes:
 // 0 success, 1 runtime failure, 2 bad usage or invalid config. Names no
 // filter: filters register themselves.
 #include <CLI/CLI.hpp>
@@ -14,6 +14,7 @@
 #include "core/import_postfix.h"
 #include "core/logger.h"
 #include "core/server.h"
+#include "core/stats_cli.h"
 #include "core/verdict_cli.h"
 
 namespace {
@@ -319,6 +320,20 @@ int main(int argc, char** argv) {
   verdict_import->final_callback([&verdict_opts] { verdict_opts.command = "import"; });
   // ---- end verdict
 
+  // ---- stats: a report from postscreen or mxscreen logs (core/stats_cli.h).
+  mxs::StatsCliOptions stats_opts;
+  auto* stats = app.add_subcommand(
+      "stats", "report on postscreen or mxscreen logs (outcomes, rejects, DNSBL hits, top clients)");
+  stats->add_option("LOGFILE", stats_opts.files, "log files (none or - : stdin)");
+  stats->add_flag("--json", stats_opts.json, "JSON for scripts (schema mxscreen-stats/1)");
+  stats->add_option("--top", stats_opts.top, "clients and networks to list (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  stats->add_option("--program", stats_opts.programs,
+                    "count only this program name (and its dnsblog sibling); repeatable; "
+                    "default: any */postscreen and */dnsblog");
+  // ---- end stats
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -329,5 +344,6 @@ int main(int argc, char** argv) {
   if (*validate) return Validate(config_path);
   if (*import) return mxs::RunImportPostfix(import_opts, std::cout, std::cerr);
   if (*verdict) return mxs::RunVerdictCommand(verdict_opts, std::cout, std::cerr);
+  if (*stats) return mxs::RunStatsCommand(stats_opts, std::cout, std::cerr);
   return 2;
 }
