@@ -263,8 +263,8 @@ void ParseMessage(std::string_view m, LogLine* out) {
     case 'N':
       if (Eat(&r, "NON-SMTP COMMAND from ")) return client_then(&r, LogOutcome::kNonSmtpCommand);
       if (Eat(&r, "NOQUEUE: reject: RCPT from ")) {
-        if (!EatEndpoint(&r, &out->client) || !Eat(&r, ": ") || r.size() < 3 ||
-            !IsDigit(r[0]) || !IsDigit(r[1]) || !IsDigit(r[2]) || r[0] < '1' || r[0] > '5' ||
+        if (!EatEndpoint(&r, &out->client) || !Eat(&r, ": ") || r.size() < 3 || !IsDigit(r[0]) ||
+            !IsDigit(r[1]) || !IsDigit(r[2]) || r[0] < '1' || r[0] > '5' ||
             (r.size() > 3 && r[3] != ' ' && r[3] != '-')) {
           return;
         }
@@ -301,6 +301,12 @@ void ParseMessage(std::string_view m, LogLine* out) {
       return;
     case 'W':
       if (Eat(&r, "WHITELISTED ")) return client_then(&r, LogOutcome::kAllowlisted);
+      return;
+    case 'c':
+      // postscreen's cache maintenance: "cache btree:PATH full cleanup: retained=..."
+      if (Eat(&r, "cache ") && r.find(" full cleanup: ") != std::string_view::npos) {
+        out->kind = Kind::kInfo;
+      }
       return;
     case 'e':
       if (Eat(&r, "entering STRESS mode with ")) out->kind = Kind::kStressOn;
@@ -442,13 +448,10 @@ size_t LogStats::AddressHash::operator()(const IpAddress& a) const {
 
 LogStats::LogStats(ProgramFilter programs) : programs_(std::move(programs)) {}
 
-LogStats::Client& LogStats::ClientOf(const IpAddress& address) {
-  return clients_[address];
-}
+LogStats::Client& LogStats::ClientOf(const IpAddress& address) { return clients_[address]; }
 
 uint32_t LogStats::ListId(std::string_view domain) {
-  auto [it, fresh] =
-      list_ids_.emplace(std::string(domain), static_cast<uint32_t>(lists_.size()));
+  auto [it, fresh] = list_ids_.emplace(std::string(domain), static_cast<uint32_t>(lists_.size()));
   if (fresh) {
     lists_.emplace_back();
     lists_.back().domain = std::string(domain);
@@ -527,6 +530,8 @@ void LogStats::AddLine(std::string_view line) {
     case Kind::kWarning:
       ++warnings_;
       break;
+    case Kind::kInfo:
+      break;
   }
   ++counted_;
 }
@@ -545,7 +550,7 @@ StatsReport LogStats::Report(size_t top) const {
   for (size_t i = 0; i < kLogOutcomeCount; ++i) r.outcomes[i].events = outcome_events_[i];
   for (int code = 100; code < 600; ++code) {
     if (code_events_[code] == 0) continue;
-    char text[8];
+    char text[12];
     std::snprintf(text, sizeof text, "%03d", code);
     r.rejects_by_code[text].events = code_events_[code];
     r.rejects.events += code_events_[code];
@@ -565,7 +570,7 @@ StatsReport LogStats::Report(size_t top) const {
     }
     if (c.rejects) ++r.rejects.clients;
     for (const auto& [code, count] : c.codes) {
-      char text[8];
+      char text[12];
       std::snprintf(text, sizeof text, "%03d", code);
       ++r.rejects_by_code[text].clients;
     }
@@ -630,10 +635,9 @@ StatsReport LogStats::Report(size_t top) const {
     for (const auto& [answer, count] : l.answers) d.answers.emplace(answer, count);
     r.dnsbl.push_back(std::move(d));
   }
-  std::sort(r.dnsbl.begin(), r.dnsbl.end(),
-            [](const StatsReport::Dnsbl& a, const StatsReport::Dnsbl& b) {
-              return a.domain < b.domain;
-            });
+  std::sort(
+      r.dnsbl.begin(), r.dnsbl.end(),
+      [](const StatsReport::Dnsbl& a, const StatsReport::Dnsbl& b) { return a.domain < b.domain; });
   return r;
 }
 

@@ -86,6 +86,7 @@ struct LogLine {
     kStressOn,      // "entering STRESS mode with N connections"
     kStressOff,     // "leaving STRESS mode with N connections"
     kWarning,       // any other "warning: ..."
+    kInfo,          // known, counted nowhere: "cache ... full cleanup: ..."
   };
   Kind kind = Kind::kMalformed;
   LogOutcome outcome = LogOutcome::kConnect;
@@ -134,7 +135,7 @@ struct StatsReport {
   uint64_t skipped = 0;       // other programs and malformed lines
   uint64_t malformed = 0;     // of skipped: not a syslog line at all
   std::array<Count, kLogOutcomeCount> outcomes{};
-  Count rejects;                              // all rejects
+  Count rejects;                                 // all rejects
   std::map<std::string, Count> rejects_by_code;  // "550" -> count
   std::vector<Dnsbl> dnsbl;                      // by domain
   uint64_t stress_entered = 0;

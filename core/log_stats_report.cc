@@ -153,8 +153,7 @@ std::string FormatStatsText(const StatsReport& r) {
 
   out += "\n";
   out += "stress mode: entered " + std::to_string(r.stress_entered) + ", left " +
-         std::to_string(r.stress_left) + "; other warnings: " + std::to_string(r.warnings) +
-         "\n\n";
+         std::to_string(r.stress_left) + "; other warnings: " + std::to_string(r.warnings) + "\n\n";
 
   Table clients({"top clients", "rejects", "failures", "connects", "dnsbl hits"});
   for (const auto& e : r.top_clients) {

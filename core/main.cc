@@ -323,15 +323,18 @@ int main(int argc, char** argv) {
   // ---- stats: a report from postscreen or mxscreen logs (core/stats_cli.h).
   mxs::StatsCliOptions stats_opts;
   auto* stats = app.add_subcommand(
-      "stats", "report on postscreen or mxscreen logs (outcomes, rejects, DNSBL hits, top clients)");
+      "stats",
+      "report on postscreen or mxscreen logs (outcomes, rejects, DNSBL hits, top clients)");
   stats->add_option("LOGFILE", stats_opts.files, "log files (none or - : stdin)");
   stats->add_flag("--json", stats_opts.json, "JSON for scripts (schema mxscreen-stats/1)");
   stats->add_option("--top", stats_opts.top, "clients and networks to list (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  stats->add_option("--program", stats_opts.programs,
-                    "count only this program name (and its dnsblog sibling); repeatable; "
-                    "default: any */postscreen and */dnsblog");
+  stats
+      ->add_option("--program", stats_opts.programs,
+                   "count only this program name (and its dnsblog sibling); repeatable; "
+                   "default: any */postscreen and */dnsblog")
+      ->allow_extra_args(false);  // one name per --program: LOGFILEs follow
   // ---- end stats
 
   try {

@@ -21,7 +21,7 @@ constexpr size_t kMaxLine = 64 * 1024;  // postscreen lines are < 2 KiB
 // Feeds every line of fd to stats. False with *error set on a read error.
 bool ReadLines(int fd, const std::string& name, LogStats* stats, std::string* error) {
   std::unique_ptr<char[]> buf(new char[kBlock + kMaxLine]);
-  size_t have = 0;        // bytes of an unfinished line at the start of buf
+  size_t have = 0;         // bytes of an unfinished line at the start of buf
   bool oversized = false;  // inside a line that was too long: drop until '\n'
   bool first = true;
   for (;;) {

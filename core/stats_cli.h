@@ -17,7 +17,7 @@ struct StatsCliOptions {
   std::vector<std::string> files;     // empty or "-": stdin
   std::vector<std::string> programs;  // --program; empty: any */postscreen, */dnsblog
   bool json = false;
-  size_t top = 10;  // 0: every client and network with a rejection or failure
+  size_t top = 10;   // 0: every client and network with a rejection or failure
   int stdin_fd = 0;  // tests read from a pipe of their own
 };
 

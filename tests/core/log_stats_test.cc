@@ -54,8 +54,8 @@ TEST(LogStatsParse, EveryOutcomeLine) {
       {"NON-SMTP COMMAND from [192.0.2.1]:5678 after CONNECT: GET / HTTP/1.0",
        LogOutcome::kNonSmtpCommand, "192.0.2.1"},
       {"BARE NEWLINE from [192.0.2.1]:5678 after EHLO", LogOutcome::kBareNewline, "192.0.2.1"},
-      {"HANGUP after 0.5 from [192.0.2.1]:5678 in tests before SMTP handshake",
-       LogOutcome::kHangup, "192.0.2.1"},
+      {"HANGUP after 0.5 from [192.0.2.1]:5678 in tests before SMTP handshake", LogOutcome::kHangup,
+       "192.0.2.1"},
       {"HANGUP after 12 from [192.0.2.1]:5678 in tests after SMTP handshake", LogOutcome::kHangup,
        "192.0.2.1"},
       {"COMMAND TIME LIMIT from [192.0.2.1]:5678 after MAIL", LogOutcome::kCommandTimeLimit,
@@ -64,10 +64,8 @@ TEST(LogStatsParse, EveryOutcomeLine) {
        "192.0.2.1"},
       {"COMMAND LENGTH LIMIT from [192.0.2.1]:5678 after RCPT", LogOutcome::kCommandLengthLimit,
        "192.0.2.1"},
-      {"DATA without valid RCPT from [192.0.2.1]:5678", LogOutcome::kDataWithoutRcpt,
-       "192.0.2.1"},
-      {"BDAT without valid RCPT from [192.0.2.1]:5678", LogOutcome::kDataWithoutRcpt,
-       "192.0.2.1"},
+      {"DATA without valid RCPT from [192.0.2.1]:5678", LogOutcome::kDataWithoutRcpt, "192.0.2.1"},
+      {"BDAT without valid RCPT from [192.0.2.1]:5678", LogOutcome::kDataWithoutRcpt, "192.0.2.1"},
       {"NOQUEUE: reject: CONNECT from [192.0.2.1]:5678: too many connections",
        LogOutcome::kTooManyConnections, "192.0.2.1"},
       {"NOQUEUE: reject: CONNECT from [192.0.2.1]:5678: all server ports busy",
@@ -90,10 +88,10 @@ TEST(LogStatsParse, EveryOutcomeLine) {
 }
 
 TEST(LogStatsParse, NoqueueRejectKeepsCodeAndList) {
-  LogLine l = Parse(
-      Ps("NOQUEUE: reject: RCPT from [1.2.3.4]:5678: 550 5.7.1 Service unavailable; client "
-         "[1.2.3.4] blocked using zen.spamhaus.org; from=<a@b.example>, to=<c@d.example>, "
-         "proto=ESMTP, helo=<x>"));
+  LogLine l =
+      Parse(Ps("NOQUEUE: reject: RCPT from [1.2.3.4]:5678: 550 5.7.1 Service unavailable; client "
+               "[1.2.3.4] blocked using zen.spamhaus.org; from=<a@b.example>, to=<c@d.example>, "
+               "proto=ESMTP, helo=<x>"));
   EXPECT_EQ(l.kind, Kind::kReject);
   EXPECT_EQ(l.client.ToString(), "1.2.3.4");
   EXPECT_EQ(l.code, "550");
@@ -133,7 +131,8 @@ TEST(LogStatsParse, DnsblLines) {
 
   l = Parse(Dnsblog(
       "warning: dnsblog_query: lookup error for DNS query 9.2.0.192.bl.test: Host or domain name "
-      "not found. Name service error for name=9.2.0.192.bl.test type=A: Host not found, try again"));
+      "not found. Name service error for name=9.2.0.192.bl.test type=A: Host not found, try "
+      "again"));
   EXPECT_EQ(l.kind, Kind::kDnsblError);
   EXPECT_EQ(l.domain, "bl.test");
 
@@ -147,6 +146,13 @@ TEST(LogStatsParse, DnsblLines) {
   EXPECT_EQ(Parse(Ps("warning: haproxy read: EOF")).kind, Kind::kWarning);
   EXPECT_EQ(Parse(Dnsblog("addr nonsense listed by domain bl.test as 127.0.0.2")).kind,
             Kind::kUnrecognized);
+}
+
+TEST(LogStatsParse, CacheCleanupIsKnown) {
+  EXPECT_EQ(Parse(Ps("cache btree:/var/lib/postfix/postscreen_cache full cleanup: retained=3 "
+                     "dropped=1 entries"))
+                .kind,
+            Kind::kInfo);
 }
 
 TEST(LogStatsParse, StressLines) {
@@ -166,14 +172,12 @@ TEST(LogStatsParse, TimestampForms) {
       "2026-12-06T19:39:42+0000",
   };
   for (const char* stamp : stamps) {
-    LogLine l =
-        Parse(std::string(stamp) + " mx postfix/postscreen[12]: PASS OLD [192.0.2.1]:5678");
+    LogLine l = Parse(std::string(stamp) + " mx postfix/postscreen[12]: PASS OLD [192.0.2.1]:5678");
     EXPECT_EQ(l.kind, Kind::kOutcome) << stamp;
     EXPECT_EQ(l.outcome, LogOutcome::kPassOld) << stamp;
   }
   // A syslog line without a pid.
-  EXPECT_EQ(Parse("Dec  6 19:39:42 mx postscreen: PASS OLD [192.0.2.1]:5678").kind,
-            Kind::kOutcome);
+  EXPECT_EQ(Parse("Dec  6 19:39:42 mx postscreen: PASS OLD [192.0.2.1]:5678").kind, Kind::kOutcome);
 }
 
 TEST(LogStatsParse, MalformedLines) {
@@ -195,8 +199,9 @@ TEST(LogStatsParse, MalformedLines) {
 
 TEST(LogStatsParse, BadClientsAreUnrecognized) {
   const char* messages[] = {
-      "PASS OLD 192.0.2.1:5678",     "PASS OLD [192.0.2.1]",      "PASS OLD [192.0.2.1]:",
-      "PASS OLD [192.0.2.1]:123456", "PASS OLD [192.0.2.300]:25", "PASS OLD [mx.example]:25",
+      "PASS OLD 192.0.2.1:5678",         "PASS OLD [192.0.2.1]",
+      "PASS OLD [192.0.2.1]:",           "PASS OLD [192.0.2.1]:123456",
+      "PASS OLD [192.0.2.300]:25",       "PASS OLD [mx.example]:25",
       "DNSBL rank x for [192.0.2.1]:25", "PREGREET after 1 from [192.0.2.1]:25: x",
       "something else entirely",
   };
@@ -462,15 +467,14 @@ TEST(LogStatsReport, JsonEscapesOddBytes) {
   LogStats stats;
   stats.AddLine(Dnsblog("addr 192.0.2.1 listed by domain b\"l\\\x01\xff.test as 127.0.0.2"));
   std::string json = FormatStatsJson(stats.Report(10));
-  EXPECT_NE(json.find("\"domain\":\"b\\\"l\\\\\\u0001\\u00ff.test\""), std::string::npos)
-      << json;
+  EXPECT_NE(json.find("\"domain\":\"b\\\"l\\\\\\u0001\\u00ff.test\""), std::string::npos) << json;
 }
 
 TEST(LogStatsReport, MemoryFollowsClientsNotLines) {
   LogStats stats;
   for (int i = 0; i < 100000; ++i) {
-    stats.AddLine(Ps("CONNECT from [192.0.2." + std::to_string(i % 50) + "]:" +
-                     std::to_string(1024 + i % 60000) + " to [127.0.0.1]:25"));
+    stats.AddLine(Ps("CONNECT from [192.0.2." + std::to_string(i % 50) +
+                     "]:" + std::to_string(1024 + i % 60000) + " to [127.0.0.1]:25"));
   }
   EXPECT_EQ(stats.distinct_clients(), 50u);
   EXPECT_EQ(stats.Report(1).outcomes[0].events, 100000u);

@@ -7,6 +7,8 @@ DESCRIPTION
     Rbldnsd     rbldnsd(8) in the foreground on 127.0.0.1:PORT (a free UDP
                 port), serving zones written into a temporary directory:
                 Rbldnsd({"bl.test": ("ip4set", text), ...}).start().
+                host= binds another loopback address (with port=53 it can
+                serve a resolver that cannot be given a port: resolv.conf).
     DropProxy   a UDP relay on 127.0.0.1 in a thread: queries for names under
                 the given domains are swallowed (a list that never answers),
                 all others go to the upstream server and its answers back.
@@ -50,8 +52,9 @@ def _qname(packet):
 
 
 class Rbldnsd:
-    def __init__(self, zones, port=None):
+    def __init__(self, zones, port=None, host="127.0.0.1"):
         self.zones = zones
+        self.host = host
         self.port = port or free_udp_port()
         self.dir = tempfile.mkdtemp(prefix="mxs-rbldnsd-")
         # rbldnsd drops to its own user: it must be able to read the zones.
@@ -60,10 +63,10 @@ class Rbldnsd:
 
     @property
     def address(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.host, self.port)
 
     def start(self, timeout=10.0):
-        args = [RBLDNSD, "-n", "-b", "127.0.0.1/%d" % self.port, "-w", self.dir,
+        args = [RBLDNSD, "-n", "-b", "%s/%d" % (self.host, self.port), "-w", self.dir,
                 "-p", os.path.join(self.dir, "pid")]
         for name, (kind, text) in sorted(self.zones.items()):
             fname = name + ".zone"
@@ -85,7 +88,7 @@ class Rbldnsd:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break
-                s.sendto(query, ("127.0.0.1", self.port))
+                s.sendto(query, (self.host, self.port))
                 try:
                     s.recvfrom(512)
                     return self
@@ -124,7 +127,7 @@ class DropProxy:
 
     @property
     def address(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.host, self.port)
 
     def start(self):
         self._thread.start()
