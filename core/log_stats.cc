@@ -459,6 +459,12 @@ uint32_t LogStats::ListId(std::string_view domain) {
   return it->second;
 }
 
+void LogStats::AddOversizedLine() {
+  ++lines_;
+  ++skipped_;
+  ++malformed_;
+}
+
 void LogStats::AddLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;

@@ -155,6 +155,9 @@ class LogStats {
   // One line without its newline (a trailing '\r' is ignored). Empty lines
   // are not counted.
   void AddLine(std::string_view line);
+  // A line the reader did not keep (longer than it buffers): read, skipped
+  // and malformed.
+  void AddOversizedLine();
 
   // top: how many clients and networks to list (0: all with a rejection or a
   // failed test; clients with neither are never listed).

@@ -54,7 +54,7 @@ bool ReadLines(int fd, const std::string& name, LogStats* stats, std::string* er
       have = 0;
     } else if (have >= kMaxLine) {
       // Count it once, as the junk it is, then skip to the next newline.
-      stats->AddLine("\x01 oversized line");
+      stats->AddOversizedLine();
       oversized = true;
       have = 0;
     } else {
