@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -21,7 +22,13 @@ using Kind = LogLine::Kind;
 
 const ProgramFilter kDefault;
 
-LogLine Parse(std::string_view line) { return ParseLogLine(line, kDefault); }
+// A LogLine's views point into its line: the lines parsed here stay alive
+// for the whole test program.
+LogLine Parse(std::string line) {
+  static auto* kept = new std::deque<std::string>;
+  kept->push_back(std::move(line));
+  return ParseLogLine(kept->back(), kDefault);
+}
 
 std::string Ps(const std::string& msg) {
   return "Dec  6 19:39:42 mx postfix/postscreen[4242]: " + msg;
