@@ -127,7 +127,7 @@ class DropProxy:
 
     @property
     def address(self):
-        return "%s:%d" % (self.host, self.port)
+        return "127.0.0.1:%d" % self.port
 
     def start(self):
         self._thread.start()
