@@ -114,8 +114,7 @@ void PrepareStores(const mxs::GatewayConfig& config, const std::optional<mxs::Ru
 // for every thread, then checks that the stores can still grow. "" or the
 // reason; the caller must stop (some threads may have switched already).
 std::string BecomeUser(const std::optional<mxs::RunAsUser>& run_as,
-                       const mxs::GatewayConfig& config, mxs::Server& server,
-                       mxs::Logger& logger) {
+                       const mxs::GatewayConfig& config, mxs::Server& server, mxs::Logger& logger) {
   if (!run_as) return "";
   const auto& u = *run_as;
   if (getuid() == u.uid && geteuid() == u.uid) {
@@ -347,6 +346,9 @@ int Validate(const std::string& path) {
   }
   auto config = BuildConfig(local, path);
   if (!config) return 2;
+  // The user must exist here, where the gateway will run (ExecStartPre).
+  std::optional<mxs::RunAsUser> run_as;
+  if (!LookUpRunAs(config->user, path, &run_as)) return 2;
   size_t filters = 0;
   for (const auto& l : config->listeners) filters += l->chain.size();
   std::cout << path << ": ok (" << config->listeners.size() << " listener(s), " << filters

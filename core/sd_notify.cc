@@ -24,12 +24,12 @@ std::string SdNotify(const std::string& state) {
   std::memcpy(sa.sun_path, path, len);
   // "@name": Linux's abstract namespace, where the name starts with a NUL.
   if (path[0] == '@') sa.sun_path[0] = '\0';
-  socklen_t sa_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len +
-                                            (path[0] == '@' ? 0 : 1));
+  socklen_t sa_len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (path[0] == '@' ? 0 : 1));
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::string("notify socket: ") + std::strerror(errno);
-  ssize_t n = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
-                     reinterpret_cast<sockaddr*>(&sa), sa_len);
+  ssize_t n = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sa),
+                     sa_len);
   std::string err = n < 0 ? std::string("notify ") + path + ": " + std::strerror(errno) : "";
   close(fd);
   return err;

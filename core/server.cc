@@ -107,9 +107,10 @@ Seconds Server::StartDrain(int sig) {
   draining_ = true;
   for (auto& w : workers_) w->StopAccepting();
   size_t left = LiveConnections();
-  logger_->Logf("mxscreen",
-                "terminating on signal %d: listeners closed, draining %zu connection(s) for up to %llds",
-                sig, left, static_cast<long long>(config_->drain_time.count()));
+  logger_->Logf(
+      "mxscreen",
+      "terminating on signal %d: listeners closed, draining %zu connection(s) for up to %llds", sig,
+      left, static_cast<long long>(config_->drain_time.count()));
   SdNotify("STOPPING=1\nSTATUS=draining " + std::to_string(left) + " connection(s)");
   return config_->drain_time;
 }
@@ -141,8 +142,8 @@ void Server::Run() {
       signals_io.stop();
       return;
     }
-    tick.expires_after(std::min<Clock::duration>(std::chrono::milliseconds(50),
-                                                 drain_end - Clock::now()));
+    tick.expires_after(
+        std::min<Clock::duration>(std::chrono::milliseconds(50), drain_end - Clock::now()));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) check_drain();
     });
@@ -170,8 +171,8 @@ void Server::Run() {
           drain_end = drain_start + drain_time;
           check_drain();
         } else {
-          logger_->Logf("mxscreen", "signal %d during the drain: closing %zu connection(s) now", sig,
-                        LiveConnections());
+          logger_->Logf("mxscreen", "signal %d during the drain: closing %zu connection(s) now",
+                        sig, LiveConnections());
           signals_io.stop();
           return;
         }

@@ -137,8 +137,9 @@ class UnitFiles(unittest.TestCase):
             text = f.read()
         self.assertEqual(text.count("/usr/local/bin/mxscreen"), 3)
         path = os.path.join(self.dir, "mxscreen.service")
+        text = text.replace("/usr/local/bin/mxscreen", MXSCREEN)
         with open(path, "w") as f:
-            f.write(text.replace("/usr/local/bin/mxscreen", MXSCREEN) + extra)
+            f.write(text.replace("\n[Install]\n", "\n%s[Install]\n" % extra))
         return path
 
     def verify(self, path, env=None):
@@ -368,6 +369,12 @@ class PrivilegeDrop(MxscreenTestCase):
         self.assertEqual((r.returncode, r.stderr),
                          (2, "mxscreen: %s: user: no such user: no-such-user-mxs\n"
                           % mx.config_path))
+        # validate (the unit's ExecStartPre) says the same.
+        r = subprocess.run([mx.binary, "validate", "--config", mx.config_path],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual((r.returncode, r.stderr),
+                         (2, "mxscreen: %s: user: no such user: no-such-user-mxs\n"
+                          % mx.config_path))
 
     def test_not_started_as_root(self):
         port = free_port()
@@ -548,6 +555,7 @@ class Rotation(MxscreenTestCase):
                 done.append("[%s]:%d" % c.getsockname())
                 c.close()
                 i += 1
+                time.sleep(0.005)   # a steady stream across the rotation
         t = threading.Thread(target=run)
         t.start()
         return t, done
@@ -583,6 +591,11 @@ class Rotation(MxscreenTestCase):
         self.assertRegex(first, r"mxscreen\[%d\]: reopened log file %s$"
                          % (mx.pid, re.escape(mx.log_path)))
         self.assertGreater(n, 20)
+        with open(mx.log_path + ".1") as f:
+            before = f.read()
+        # Clients on both sides of the rotation.
+        self.assertIn("DISCONNECT %s" % clients[0], before)
+        self.assertNotIn("DISCONNECT %s" % clients[-1], before)
         self.assert_nothing_lost(mx, [mx.log_path + ".1", mx.log_path], clients)
         with open(mx.log_path + ".1") as f:
             self.assertNotIn("reopened", f.read())
