@@ -102,13 +102,16 @@ class ReloadTest(MxscreenTestCase):
                                                  hostname="mx.test.example", greet_wait="3s"))
         waiting = self.connect(port, "127.0.9.1")
         self.assertEqual(waiting.read_line(), "220-mx.test.example ESMTP Postfix")
-        self.reload(mx, screening_config(port, [self.backend.address], [deny, pregreet],
-                                         hostname="mx.test.example", greet_wait="3s"))
+        # The new chain also runs a deep test: a session on it would go to the
+        # engine (its own "220 mx.test.example ESMTP Postfix") after the wait.
+        self.reload(mx, screening_config(port, [self.backend.address],
+                                         [deny, pregreet, {"name": "pipelining"}],
+                                         hostname="mx.test.example", greet_wait="1s"))
         mx.wait_for_log(r"mxscreen\[\d+\]: reloaded %s$" % re.escape(mx.config_path))
         # New: the new chain's access list drops it.
         self.denied(port, "127.0.9.2")
-        # Old: still on the chain it began with (no access list): it passes
-        # the greet wait and is handed off.
+        # Old: still on the chain it began with (no access list, no deep
+        # test): it passes the greet wait and is handed off.
         self.assertEqual(waiting.read_line(timeout=10), SINK_BANNER)
         mx.wait_for_log(r"PASS NEW \[127\.0\.9\.1\]:\d+$")
         self.assertEqual([m for m in mx.postscreen_messages() if "127.0.9.1" in m
