@@ -23,7 +23,9 @@ DESCRIPTION
     no capability; screening still works, and the verdict store goes on
     writing (new table files, owned by the user, from the periodic
     compaction); a store directory the user cannot write, an unknown user
-    and a gateway not started as root are refused with exact messages.
+    and a gateway not started as root are refused with exact messages; a
+    gateway fed by a real mxscreen-control switches once its first pushed
+    config serves, and ACKs (and caches) later pushes as the user.
 
     Drain (a real Postfix behind the gateway): after SIGTERM the listeners
     close at once (a connect is refused) while a session mid-transaction
@@ -55,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (REPO_DIR, BUILD_DIR, Mxscreen, MxscreenTestCase, PostfixInstance,  # noqa: E402
                      SinkBackend, free_port, gateway_config, screening_config,
                      parse_maillog, wait_until_listening)
+from control_peers import ControlPlane, FleetGateway, fleet_config  # noqa: E402
 
 DIST = os.path.join(REPO_DIR, "dist")
 UNIT = os.path.join(DIST, "systemd", "mxscreen.service")
@@ -414,6 +417,39 @@ class PrivilegeDrop(MxscreenTestCase):
         self.assertEqual(p.returncode, 0, err)
         self.assertIn("mxscreen[%d]: running as user nobody (uid %d, gid %d)"
                       % (p.pid, nobody.pw_uid, nobody.pw_gid), err)
+
+    def test_control_plane_gateway_switches_once_it_serves(self):
+        cp = ControlPlane()
+        self.addCleanup(cp.stop)
+        cp.start()
+        port = free_port()
+        gw = FleetGateway(cp, "gw1", "eu", port)
+        gw.config_text = "user: %s\n" % self.user + gw.config_text
+        with open(gw.config_path, "w") as f:
+            f.write(gw.config_text)
+        # Its directory holds the push cache and the store: the user's.
+        os.chown(gw.dir, self.uid, self.gid)
+        self.addCleanup(gw.stop)
+        gw.start()
+        gw.wait_for_log(r"waiting for the first config of fleet eu")
+        path = os.path.join(cp.dir, "fleet.yaml")
+        for version, wait in (("1", "1s"), ("2", "2s")):
+            with open(path, "w") as f:
+                f.write(fleet_config([{"name": "pregreet"}], [self.sink.address],
+                                     greet_wait=wait, hostname=MX_HOSTNAME))
+            r = cp.ctl("push", path, "--fleet", "eu")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("fleet eu version %s: 1 ACK, 0 NACK" % version, r.stdout)
+            if version == "1":
+                gw.wait_for_message("switched to user %s (uid %d, gid %d)"
+                                    % (self.user, self.uid, self.gid), "mxscreen")
+        for tid, st in task_status(gw.pid).items():
+            self.assertEqual(st["Uid"].split(), [str(self.uid)] * 4, tid)
+        # Version 2's cache was written after the switch, by the user.
+        self.assertEqual(os.stat(os.path.join(gw.dir, "pushed-config.binpb")).st_uid, self.uid)
+        c = self.connect(port, "127.0.7.9")
+        self.assertEqual(c.read_line(), TEASER)
+        self.assertEqual(c.read_line(timeout=5), SINK_BANNER)
 
 
 # ---------------------------------------------------------------------------
