@@ -119,6 +119,11 @@ def refused(port, timeout=2.0):
         s.close()
 
 
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
 def mxscreen_messages(mx):
     return [e.msg for e in mx.entries("mxscreen")]
 
@@ -417,6 +422,35 @@ class PrivilegeDrop(MxscreenTestCase):
         self.assertEqual(p.returncode, 0, err)
         self.assertIn("mxscreen[%d]: running as user nobody (uid %d, gid %d)"
                       % (p.pid, nobody.pw_uid, nobody.pw_gid), err)
+
+    def test_log_reopen_after_the_switch(self):
+        port = free_port()
+        mx = self.gateway(port)
+        mx.start()
+        mx.wait_for_log(r"switched to user ")
+        rotated = mx.log_path + ".1"
+        # The log's directory is root's: the user cannot create the new file,
+        # so the gateway stays on the old one and says so there.
+        os.rename(mx.log_path, rotated)
+        os.kill(mx.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while "cannot reopen" not in read_text(rotated) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("mxscreen[%d]: warning: cannot reopen log file %s: Permission denied; "
+                      "still writing to the old file\n" % (mx.pid, mx.log_path),
+                      read_text(rotated))
+        self.assertFalse(os.path.exists(mx.log_path))
+        c = self.connect(port, "127.0.7.3")
+        self.assertEqual(c.read_line(), TEASER)
+        c.close()
+        # As logrotate's "create 0640 USER GROUP" would: the file is there and
+        # the user's, so the reopen works.
+        with open(mx.log_path, "w"):
+            pass
+        os.chown(mx.log_path, self.uid, self.gid)
+        os.kill(mx.pid, signal.SIGUSR1)
+        mx.wait_for_message("reopened log file %s" % mx.log_path, "mxscreen")
+        self.assertRegex(read_text(rotated), r"CONNECT from \[127\.0\.7\.3\]:\d+ to ")
 
     def test_control_plane_gateway_switches_once_it_serves(self):
         cp = ControlPlane()
