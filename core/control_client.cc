@@ -27,6 +27,9 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   merged.set_node_id(local.node_id());
   *merged.mutable_control_plane() = local.control_plane();
   *merged.mutable_logging() = local.logging();
+  // Whom the process runs as and how it stops are the host's, like logging.
+  merged.set_user(local.user());
+  merged.set_drain_time(local.drain_time());
   const auto& own = local.control_plane().listener_addresses();
   for (auto& l : *merged.mutable_listeners()) {
     auto it = own.find(l.name().empty() ? "smtp" : l.name());

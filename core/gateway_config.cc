@@ -346,6 +346,11 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
   out->store_path = b.store().path();
   out->logging = BuildLoggingConfig(b.logging());
+  out->user = b.user();
+  if (out->user.find_first_of(" \t\n:/") != std::string::npos) {
+    throw ConfigError("user", "\"" + out->user + "\" is not a user name");
+  }
+  out->drain_time = DurationField(b.drain_time(), out->drain_time, "drain_time");
 
   const auto& dns = b.dns_resolver();
   for (int i = 0; i < dns.nameservers_size(); ++i) {

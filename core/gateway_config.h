@@ -104,6 +104,12 @@ struct GatewayConfig {
   LoggingConfig logging;
   // The DNS resolver of every worker (read at start; a reload keeps the old).
   DnsResolverOptions dns;
+  // Bootstrap.user: whom to run as once everything needing root is open
+  // (read at start only; core/privileges.h). Empty: stay as started.
+  std::string user;
+  // Bootstrap.drain_time: how long SIGTERM waits for sessions (the running
+  // config's value when the signal comes).
+  Seconds drain_time{30};
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
 };
 

@@ -63,6 +63,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   Relay(Worker& worker, std::shared_ptr<const ListenerConfig> config,
         std::shared_ptr<ListenerState> state, HandoffRequest req)
       : worker_(worker),
+        counted_(worker.live_connections()),
         config_(std::move(config)),
         state_(std::move(state)),
         req_(std::move(req)),
@@ -313,6 +314,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   }
 
   Worker& worker_;
+  CountedConnection counted_;
   std::shared_ptr<const ListenerConfig> config_;
   std::shared_ptr<ListenerState> state_;
   HandoffRequest req_;

@@ -114,13 +114,28 @@ void Logger::Emit(const char* data, size_t len) {
 
 void Logger::Reopen() {
   if (config_.sink != config::v1::Logging::FILE) return;
-  std::lock_guard<std::mutex> lock(reopen_mu_);
-  int fd = open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return;  // keep writing to the old file rather than nowhere
-  // dup2 swaps the file behind our descriptor atomically; a write already in
-  // progress finishes on the old file, which the kernel keeps open until then.
-  dup3(fd, fd_.load(), O_CLOEXEC);
-  close(fd);
+  int err = 0;
+  {
+    std::lock_guard<std::mutex> lock(reopen_mu_);
+    int fd = open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      err = errno;  // keep writing to the old file rather than nowhere
+    } else {
+      // dup3 swaps the file behind our descriptor atomically; a write already
+      // in progress finishes on the old file, which the kernel keeps open
+      // until then.
+      dup3(fd, fd_.load(), O_CLOEXEC);
+      close(fd);
+    }
+  }
+  // The first line of the new file says why it begins here; a failure goes
+  // to the old file, where the operator who rotated it will look.
+  if (err != 0) {
+    Logf("mxscreen", "warning: cannot reopen log file %s: %s; still writing to the old file",
+         config_.path.c_str(), strerror(err));
+  } else {
+    Logf("mxscreen", "reopened log file %s", config_.path.c_str());
+  }
 }
 
 Logger& Logger::Global() {

@@ -28,7 +28,8 @@ class Logger {
   void Write(std::string_view program, std::string_view message);
   void Logf(std::string_view program, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
   void VLogf(std::string_view program, const char* fmt, va_list ap);
-  // Reopens a log file (logrotate); a no-op for other sinks.
+  // Reopens a log file (logrotate, SIGUSR1) and logs that it did, or why it
+  // could not (then the old file stays in use); a no-op for other sinks.
   void Reopen();
 
   // The process-wide logger used for messages that belong to no session.

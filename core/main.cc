@@ -4,15 +4,20 @@
 // filter: filters register themselves.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "core/config_error.h"
 #include "core/control_client.h"
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
 #include "core/logger.h"
+#include "core/privileges.h"
+#include "core/sd_notify.h"
 #include "core/server.h"
 #include "core/stats_cli.h"
 #include "core/verdict_cli.h"
@@ -83,6 +88,67 @@ std::shared_ptr<mxs::Logger> StartLogging(const mxs::LoggingConfig& config,
   return logger;
 }
 
+// Bootstrap.user looked up before anything starts, so a typo is a config
+// error (exit 2) rather than a gateway that came up as root.
+bool LookUpRunAs(const std::string& user, const std::string& path,
+                 std::optional<mxs::RunAsUser>* out) {
+  if (user.empty()) return true;
+  try {
+    *out = mxs::LookUpUser(user);
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "mxscreen: " << path << ": user: " << e.what() << "\n";
+    return false;
+  }
+}
+
+// Before the stores open (as root): a store directory that does not exist
+// yet is created for the user, or RocksDB would create it owned by root.
+void PrepareStores(const mxs::GatewayConfig& config, const std::optional<mxs::RunAsUser>& run_as) {
+  if (!run_as || geteuid() != 0) return;
+  for (const auto& l : config.listeners) {
+    if (!l->store_path.empty()) mxs::PrepareStoreDirectory(l->store_path, *run_as);
+  }
+}
+
+// After the listeners, the log and the stores are open: becomes the user
+// for every thread, then checks that the stores can still grow. "" or the
+// reason; the caller must stop (some threads may have switched already).
+std::string BecomeUser(const std::optional<mxs::RunAsUser>& run_as,
+                       const mxs::GatewayConfig& config, mxs::Server& server, mxs::Logger& logger) {
+  if (!run_as) return "";
+  const auto& u = *run_as;
+  if (getuid() == u.uid && geteuid() == u.uid) {
+    // Started as the user already (systemd's User=, with the port-binding
+    // capability): nothing to switch.
+    logger.Logf("mxscreen", "running as user %s (uid %u, gid %u)", u.name.c_str(),
+                static_cast<unsigned>(u.uid), static_cast<unsigned>(getgid()));
+  } else if (geteuid() != 0) {
+    return "cannot switch to user " + u.name + ": not started as root (uid " +
+           std::to_string(geteuid()) + ")";
+  } else {
+    std::string err = mxs::DropPrivileges(u);
+    if (!err.empty()) return "cannot drop root privileges: " + err;
+    logger.Logf("mxscreen", "switched to user %s (uid %u, gid %u)", u.name.c_str(),
+                static_cast<unsigned>(u.uid), static_cast<unsigned>(u.gid));
+  }
+  server.SetRunAs(u.name);
+  for (const auto& l : config.listeners) {
+    if (l->store_path.empty()) continue;
+    std::string err = mxs::CheckWritable(l->store_path, u.name);
+    if (!err.empty()) return "verdict store of listener " + l->name + ": " + err;
+  }
+  return "";
+}
+
+// Tells systemd (Type=notify) that the gateway serves: listeners bound,
+// privileges dropped.
+void NotifyReady(mxs::Logger& logger, size_t listeners) {
+  std::string err = mxs::SdNotify("READY=1\nSTATUS=serving " + std::to_string(listeners) +
+                                  " listener(s)\nMAINPID=" + std::to_string(getpid()));
+  if (!err.empty()) logger.Logf("mxscreen", "warning: %s", err.c_str());
+}
+
 // A gateway whose config comes from a control plane: start from the last
 // pushed config on disk, else from the local file's listeners, else wait for
 // the first push; then keep applying pushes while serving. Until a server
@@ -92,6 +158,8 @@ std::shared_ptr<mxs::Logger> StartLogging(const mxs::LoggingConfig& config,
 int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstrap& local,
                         const mxs::ControlPlaneConfig& cp) {
   const std::string base = DirOf(path);
+  std::optional<mxs::RunAsUser> run_as;
+  if (!LookUpRunAs(local.user(), path, &run_as)) return 2;
   // The logger is host-local: the local file's logging section.
   mxs::LoggingConfig logging;
   try {
@@ -105,13 +173,16 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  std::mutex mu;  // guards server
+  std::mutex mu;  // guards server and first_config
   std::unique_ptr<mxs::Server> server;
+  std::shared_ptr<const mxs::GatewayConfig> first_config;  // the one the server started with
   auto start_server = [&](std::shared_ptr<const mxs::GatewayConfig> config) -> std::string {
     try {
+      PrepareStores(*config, run_as);
       auto s = std::make_unique<mxs::Server>(config, logger, path);
       s->Start();
       server = std::move(s);
+      first_config = config;
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -190,19 +261,30 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
   // The server is never replaced from here on, and outlives the client's
   // thread (stopped first).
   mxs::Server* running;
+  std::shared_ptr<const mxs::GatewayConfig> started_with;
   {
     std::lock_guard<std::mutex> lock(mu);
     running = server.get();
+    started_with = first_config;
   }
+  // Pushes that arrive from here on are applied as the user (a push cache
+  // written by the client thread, too: its directory must be the user's).
+  std::string drop_err = BecomeUser(run_as, *started_with, *running, *logger);
+  if (!drop_err.empty()) {
+    client.Stop();
+    return Fatal(*logger, logging, drop_err);
+  }
+  NotifyReady(*logger, started_with->listeners.size());
   running->SetReloadHandler([&] {
     logger->Logf("mxscreen",
                  "SIGHUP ignored: the config comes from the control plane %s (restart to "
                  "re-read %s)",
                  cp.address.c_str(), path.c_str());
   });
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   try {
-    running->Run();  // stops the workers; later pushes are refused
+    // Unblocks the signals once it handles them; stops the workers, and
+    // later pushes are refused.
+    running->Run();
   } catch (const std::exception& e) {
     client.Stop();
     return Fatal(*logger, logging, e.what());
@@ -225,15 +307,20 @@ int Run(const std::string& path) {
   }
   auto config = BuildConfig(local, path);
   if (!config) return 2;
+  std::optional<mxs::RunAsUser> run_as;
+  if (!LookUpRunAs(config->user, path, &run_as)) return 2;
   auto logger = StartLogging(config->logging, config->hostname);
   if (!logger) return 1;
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   try {
+    PrepareStores(*config, run_as);
     mxs::Server server(config, logger, path);
     server.Start();
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-    server.Run();
+    std::string err = BecomeUser(run_as, *config, server, *logger);
+    if (!err.empty()) return Fatal(*logger, config->logging, err);
+    NotifyReady(*logger, config->listeners.size());
+    server.Run();  // unblocks the signals once it handles them
   } catch (const std::exception& e) {
     return Fatal(*logger, config->logging, e.what());
   }
@@ -260,6 +347,9 @@ int Validate(const std::string& path) {
   }
   auto config = BuildConfig(local, path);
   if (!config) return 2;
+  // The user must exist here, where the gateway will run (ExecStartPre).
+  std::optional<mxs::RunAsUser> run_as;
+  if (!LookUpRunAs(config->user, path, &run_as)) return 2;
   size_t filters = 0;
   for (const auto& l : config->listeners) filters += l->chain.size();
   std::cout << path << ": ok (" << config->listeners.size() << " listener(s), " << filters

@@ -1,14 +1,16 @@
-// server: start-up, signals and config swaps.
+// server: start-up, signals (the drain), and config swaps.
 #include "core/server.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
 
 #include "core/ares_resolver.h"
 #include "core/config_error.h"
+#include "core/sd_notify.h"
 #include "core/verdict_store.h"
 
 namespace mxs {
@@ -94,10 +96,58 @@ void Server::Start() {
   }
 }
 
+size_t Server::LiveConnections() const {
+  size_t n = 0;
+  for (const auto& w : workers_) n += w->connections();
+  return n;
+}
+
+Seconds Server::StartDrain(int sig) {
+  std::lock_guard<std::mutex> lock(mu_);
+  draining_ = true;
+  for (auto& w : workers_) w->StopAccepting();
+  size_t left = LiveConnections();
+  logger_->Logf(
+      "mxscreen",
+      "terminating on signal %d: listeners closed, draining %zu connection(s) for up to %llds", sig,
+      left, static_cast<long long>(config_->drain_time.count()));
+  SdNotify("STOPPING=1\nSTATUS=draining " + std::to_string(left) + " connection(s)");
+  return config_->drain_time;
+}
+
 void Server::Run() {
+  using Clock = std::chrono::steady_clock;
   asio::io_context signals_io;
   asio::signal_set signals(signals_io, SIGTERM, SIGINT, SIGHUP);
   signals.add(SIGUSR1);
+  // While draining: checks every 50 ms whether connections are left.
+  asio::steady_timer tick(signals_io);
+  bool draining = false;
+  Clock::time_point drain_start, drain_end;
+  Seconds drain_time{0};
+  auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  std::function<void()> check_drain = [&] {
+    size_t left = LiveConnections();
+    if (left == 0) {
+      logger_->Logf("mxscreen", "drain done after %.1fs: no connections left",
+                    seconds_since(drain_start));
+      signals_io.stop();
+      return;
+    }
+    if (Clock::now() >= drain_end) {
+      logger_->Logf("mxscreen", "drain time %llds is up: closing %zu connection(s)",
+                    static_cast<long long>(drain_time.count()), left);
+      signals_io.stop();
+      return;
+    }
+    tick.expires_after(
+        std::min<Clock::duration>(std::chrono::milliseconds(50), drain_end - Clock::now()));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) check_drain();
+    });
+  };
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -114,14 +164,28 @@ void Server::Run() {
           }
         } else if (sig == SIGUSR1) {
           logger_->Reopen();
+        } else if (!draining) {
+          draining = true;
+          drain_start = Clock::now();
+          drain_time = StartDrain(sig);
+          drain_end = drain_start + drain_time;
+          check_drain();
         } else {
-          logger_->Logf("mxscreen", "terminating on signal %d", sig);
+          logger_->Logf("mxscreen", "signal %d during the drain: closing %zu connection(s) now",
+                        sig, LiveConnections());
           signals_io.stop();
           return;
         }
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+  // The caller blocked these while starting (so that no thread but this one
+  // takes them); they may be unblocked only now that the set's handler is
+  // installed, or a TERM that came during start-up would kill the process.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&handled, s);
+  pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
   signals_io.run();
   Stop();
 }
@@ -138,7 +202,7 @@ void Server::Stop() {
 
 std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopped_) return "the gateway is shutting down";
+  if (stopped_ || draining_) return "the gateway is shutting down";
   if (next->workers != config_->workers) {
     return "workers changed from " + std::to_string(config_->workers) + " to " +
            std::to_string(next->workers) + "; restart to apply";
@@ -185,7 +249,13 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
       throw;
     }
   } catch (const std::exception& e) {
-    return e.what();
+    std::string why = e.what();
+    if (!run_as_.empty() && why.find("Permission denied") != std::string::npos) {
+      why += " (the gateway runs as user " + run_as_ +
+             " since start-up: a new port below 1024, or a store or file only root may open, "
+             "needs a restart)";
+    }
+    return why;
   }
   // Commit.
   for (auto& u : updates) u.slot->Update(u.config, u.state);
@@ -202,6 +272,11 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   slots_ = std::move(next_slots);
   config_ = std::move(next);
   return "";
+}
+
+void Server::SetRunAs(std::string user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  run_as_ = std::move(user);
 }
 
 void Server::SetReloadHandler(std::function<void()> handler) {

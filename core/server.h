@@ -1,7 +1,8 @@
 // server: the running gateway: the workers, the live config, the listener
 // slots and verdict stores that outlive config changes, and the process
-// signals (TERM/INT stop, HUP reloads, USR1 reopens the log file). Apply is
-// the one way a new config (a reloaded file or a control-plane push) gets in.
+// signals (TERM/INT drain and stop, HUP reloads, USR1 reopens the log file).
+// Apply is the one way a new config (a reloaded file or a control-plane push)
+// gets in.
 #pragma once
 
 #include <functional>
@@ -28,7 +29,11 @@ class Server {
 
   // Opens every listener on every worker; throws std::runtime_error.
   void Start();
-  // Blocks until SIGTERM or SIGINT, handling HUP and USR1 meanwhile.
+  // Blocks until SIGTERM or SIGINT, handling HUP and USR1 meanwhile. The
+  // first TERM/INT starts a drain: every listener closes (what is already in
+  // the accept queues is still served), running sessions go on until they end
+  // or drain_time runs out; a second TERM/INT ends the drain at once. Then
+  // the workers stop and whatever is left is closed.
   void Run();
   void Stop();
 
@@ -43,8 +48,19 @@ class Server {
   // only its bootstrap's own part).
   void SetReloadHandler(std::function<void()> handler);
 
+  // The process now runs as `user` (core/privileges.h): a config change that
+  // fails for want of root (a port below 1024, a file only root may open)
+  // says so and that a restart is needed.
+  void SetRunAs(std::string user);
+
+  // Connections (sessions and relays) alive on all workers.
+  size_t LiveConnections() const;
+
  private:
   void Reload();
+  // The first TERM/INT: closes the listeners and refuses config changes.
+  // Returns the drain time of the running config.
+  Seconds StartDrain(int sig);
   // The store at the listener's path, opened on first use and kept open for
   // the life of the process (RocksDB allows one writer per directory, and
   // sessions of an older config may still hold it). Throws runtime_error.
@@ -59,7 +75,9 @@ class Server {
   std::map<std::string, std::shared_ptr<VerdictStore>> stores_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> reload_handler_;
+  std::string run_as_;
   bool stopped_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace mxs

@@ -22,6 +22,7 @@ using asio::ip::tcp;
 Session::Session(Worker& worker, std::shared_ptr<const ListenerConfig> config,
                  std::shared_ptr<ListenerState> state, tcp::socket socket)
     : worker_(worker),
+      counted_(worker.live_connections()),
       config_(std::move(config)),
       state_(std::move(state)),
       socket_(std::move(socket)),

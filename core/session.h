@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/connection_count.h"
 #include "core/filter.h"
 #include "core/gateway_config.h"
 #include "core/greet_wait_queue.h"
@@ -119,6 +120,7 @@ class Session : public std::enable_shared_from_this<Session>,
   bool stress() const { return state_->stress.load(std::memory_order_relaxed); }
 
   Worker& worker_;
+  CountedConnection counted_;
   std::shared_ptr<const ListenerConfig> config_;
   std::shared_ptr<ListenerState> state_;
   boost::asio::ip::tcp::socket socket_;

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
+#include <future>
 
 #include "core/ares_resolver.h"
 #include "core/session.h"
@@ -50,6 +51,30 @@ void Worker::Listen(std::shared_ptr<ListenerSlot> slot) {
   });
 }
 
+void Worker::CloseAcceptor(Acceptor& a) {
+  // Closing a listening socket resets the connections in its accept queue;
+  // take them first, so moving a listener or draining drops nobody who
+  // connected before.
+  for (;;) {
+    int fd = accept4(a.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // A client that gave up while queued, or a signal: go on.
+      if (errno == ECONNABORTED || errno == EINTR) continue;
+      break;  // EAGAIN: the queue is empty
+    }
+    boost::system::error_code ec;
+    tcp::socket socket(io_);
+    socket.assign(a.acceptor.local_endpoint(ec).protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      continue;
+    }
+    StartSession(a, std::move(socket));
+  }
+  boost::system::error_code ec;
+  a.acceptor.close(ec);
+}
+
 void Worker::Unlisten(std::shared_ptr<ListenerSlot> slot) {
   asio::post(io_, [this, slot] {
     for (auto it = acceptors_.begin(); it != acceptors_.end();) {
@@ -57,31 +82,29 @@ void Worker::Unlisten(std::shared_ptr<ListenerSlot> slot) {
         ++it;
         continue;
       }
-      Acceptor& a = **it;
-      // Closing a listening socket resets the connections in its accept
-      // queue; take them first, so moving a listener drops nobody.
-      for (;;) {
-        int fd =
-            accept4(a.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-          // A client that gave up while queued, or a signal: go on.
-          if (errno == ECONNABORTED || errno == EINTR) continue;
-          break;  // EAGAIN: the queue is empty
-        }
-        boost::system::error_code ec;
-        tcp::socket socket(io_);
-        socket.assign(a.acceptor.local_endpoint(ec).protocol(), fd, ec);
-        if (ec) {
-          ::close(fd);
-          continue;
-        }
-        StartSession(a, std::move(socket));
-      }
-      boost::system::error_code ec;
-      a.acceptor.close(ec);
+      CloseAcceptor(**it);
       it = acceptors_.erase(it);
     }
   });
+}
+
+void Worker::StopAccepting() {
+  if (!started_) {
+    for (auto& a : acceptors_) {
+      boost::system::error_code ec;
+      a->acceptor.close(ec);
+    }
+    acceptors_.clear();
+    return;
+  }
+  std::promise<void> done;
+  auto closed = done.get_future();
+  asio::post(io_, [this, &done] {
+    for (auto& a : acceptors_) CloseAcceptor(*a);
+    acceptors_.clear();
+    done.set_value();
+  });
+  closed.wait();
 }
 
 void Worker::Start() {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/connection_count.h"
 #include "core/dns_resolver.h"
 #include "core/gateway_config.h"
 #include "core/greet_wait_queue.h"
@@ -67,6 +68,9 @@ class Worker {
   // the kernel's accept queue are accepted (and served) first, then the
   // socket closes. Sessions already running are not touched.
   void Unlisten(std::shared_ptr<ListenerSlot> slot);
+  // Unlisten for every slot (a drain starts), and waits until the worker's
+  // loop has closed its sockets: connects after this return are refused.
+  void StopAccepting();
   void Start();
   // Stops accepting and ends the event loop; sessions still open are closed.
   void Stop();
@@ -76,6 +80,12 @@ class Worker {
   GreetWaitQueue& greet_waits() { return greet_waits_; }
   Logger& logger() { return logger_; }
   unsigned id() const { return id_; }
+
+  // Live connections (sessions and relays) of this worker: each holds a
+  // CountedConnection on it (core/connection_count.h). A hand-off counts
+  // twice for a moment; a drain only asks whether any is left.
+  std::atomic<size_t>& live_connections() { return connections_; }
+  size_t connections() const { return connections_.load(std::memory_order_acquire); }
   // The lookups of this worker's sessions share `table` (in-flight lookups,
   // cached answers) with every other worker. Call before Start().
   void SetDnsTable(std::shared_ptr<DnsLookupTable> table) { dns_table_ = std::move(table); }
@@ -90,9 +100,14 @@ class Worker {
   };
   void Accept(std::shared_ptr<Acceptor> a);
   void StartSession(const Acceptor& a, boost::asio::ip::tcp::socket socket);
+  // Serves what waits in the accept queue, then closes the socket.
+  void CloseAcceptor(Acceptor& a);
 
   unsigned id_;
   Logger& logger_;
+  // Before io_: the sessions and relays that io_'s handlers still hold when
+  // it is destroyed count down on it.
+  std::atomic<size_t> connections_{0};
   boost::asio::io_context io_{1};
   // After io_: destroyed first, releasing the sessions it keeps alive while
   // their sockets' event loop still exists.

@@ -618,7 +618,8 @@ class Mxscreen(_LogFile):
     logging.path of the config (default @DIR@/mxscreen.log).  start() waits
     until every listeners[].address is in LISTEN state (read from /proc/net,
     not by connecting: a probe would be a session, a log line and count
-    against the limits).  stop() sends SIGTERM and waits (SIGKILL and an
+    against the limits).  stop() sends SIGTERM (and SIGINT, which ends the
+    drain at once, unless drain=True) and waits (SIGKILL and an
     AssertionError after 10 s, or if processes of its group survive).  The
     directory stays readable after stop() and is removed at process exit
     (or by cleanup()).
@@ -684,13 +685,20 @@ class Mxscreen(_LogFile):
                 % (self.proc.poll() if self.proc else None, tail(self.stderr_path),
                    tail(self.stdout_path), self.log()[-4000:], self.config_text))
 
-    def stop(self, timeout=10.0, check=True):
-        """SIGTERM, wait; SIGKILL the group after timeout (then raise if check)."""
+    def stop(self, timeout=10.0, check=True, drain=False):
+        """SIGTERM, wait; SIGKILL the group after timeout (then raise if check).
+
+        SIGTERM alone starts a drain that waits up to the config's drain_time
+        (default 30 s) for open sessions; unless drain=True a SIGINT follows
+        at once, which ends the drain immediately (docs/operations.md,
+        "Signals"), so tests that leave sessions open stop quickly."""
         problem = None
         if self.proc is not None and self.returncode is None:
             if self.proc.poll() is None:
                 try:
                     self.proc.send_signal(signal.SIGTERM)
+                    if not drain:
+                        self.proc.send_signal(signal.SIGINT)
                 except ProcessLookupError:
                     pass
             try:

@@ -10,7 +10,10 @@ DESCRIPTION
     the gateway gets SIGHUP. Checked: "reloaded FILE" is logged; the new
     addresses serve the new config; the old address is closed; a session
     relayed before the reload keeps going; a file that does not build is
-    refused with its field path and the old config keeps serving.
+    refused with its field path and the old config keeps serving. A changed
+    filter chain applies to new connections only: a client in its greet
+    wait when the reload comes finishes on the chain it started with. A
+    file that is not YAML, or is gone, is refused with a clear line too.
 """
 
 import os
@@ -23,7 +26,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (MxscreenTestCase, SinkBackend, free_port, gateway_config,  # noqa: E402
-                     REPLY_DENYLIST_DROP, wait_until_listening)
+                     REPLY_DENYLIST_DROP, screening_config, wait_until_listening)
 
 SINK_BANNER = "220 sink.test.example ESMTP"
 
@@ -87,6 +90,44 @@ class ReloadTest(MxscreenTestCase):
         mx.wait_for_log(r"warning: reload of %s refused, keeping the running config: "
                         r"listeners\[0\]\.filters\[0\]\.typed_config\.access_list\[1\]\.cidr: "
                         % re.escape(mx.config_path))
+        self.denied(port, "127.0.0.66")
+        self.handed_off(port, "127.0.0.5")
+
+    def test_a_changed_chain_applies_to_new_connections_only(self):
+        port = free_port()
+        pregreet = {"name": "pregreet"}
+        deny = {"name": "access_cidr", "action": "drop",
+                "typed_config": {"access_list": [{"cidr": {"lines": ["127.0.9.0/24 reject"]}}]}}
+        mx = self.start_gateway(screening_config(port, [self.backend.address], [pregreet],
+                                                 hostname="mx.test.example", greet_wait="3s"))
+        waiting = self.connect(port, "127.0.9.1")
+        self.assertEqual(waiting.read_line(), "220-mx.test.example ESMTP Postfix")
+        # The new chain also runs a deep test: a session on it would go to the
+        # engine (its own "220 mx.test.example ESMTP Postfix") after the wait.
+        self.reload(mx, screening_config(port, [self.backend.address],
+                                         [deny, pregreet, {"name": "pipelining"}],
+                                         hostname="mx.test.example", greet_wait="1s"))
+        mx.wait_for_log(r"mxscreen\[\d+\]: reloaded %s$" % re.escape(mx.config_path))
+        # New: the new chain's access list drops it.
+        self.denied(port, "127.0.9.2")
+        # Old: still on the chain it began with (no access list, no deep
+        # test): it passes the greet wait and is handed off.
+        self.assertEqual(waiting.read_line(timeout=10), SINK_BANNER)
+        mx.wait_for_log(r"PASS NEW \[127\.0\.9\.1\]:\d+$")
+        self.assertEqual([m for m in mx.postscreen_messages() if "127.0.9.1" in m
+                          and m.startswith("DENYLISTED")], [])
+
+    def test_sighup_with_a_file_that_is_not_yaml_or_is_gone(self):
+        port = free_port()
+        mx = self.start_gateway(self.config(port, ["127.0.0.66/32 reject"]))
+        self.reload(mx, "listeners: [ {\n")
+        m = mx.wait_for_log(r"mxscreen\[\d+\]: warning: reload of %s refused, keeping the "
+                            r"running config: (.*)$" % re.escape(mx.config_path))
+        self.assertNotEqual(m.group(1), "")
+        os.unlink(mx.config_path)
+        mx.proc.send_signal(signal.SIGHUP)
+        mx.wait_for_log(r"mxscreen\[\d+\]: warning: reload of %s refused, keeping the "
+                        r"running config: cannot read config file %s$" % (re.escape(mx.config_path), re.escape(mx.config_path)))
         self.denied(port, "127.0.0.66")
         self.handed_off(port, "127.0.0.5")
 
