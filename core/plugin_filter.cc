@@ -245,9 +245,15 @@ void PluginSession::Observe(Hook hook, Clock::duration d, bool log) {
   if (us <= shared_->budget) return;
   shared_->overruns[hook]->Inc();
   if (log && cb_ != nullptr) {
-    cb_->Log("warning: plugin %s: hook %s took %lld ms (budget %s ms)", shared_->name.c_str(),
-             kHookNames[hook], static_cast<long long>(us.count() / 1000),
-             Millis(shared_->budget).c_str());
+    // Whole milliseconds from 10 ms on, one decimal below ("0.4 ms").
+    char took[32];
+    if (us.count() >= 10000) {
+      std::snprintf(took, sizeof took, "%lld", static_cast<long long>(us.count() / 1000));
+    } else {
+      std::snprintf(took, sizeof took, "%.1f", static_cast<double>(us.count()) / 1000.0);
+    }
+    cb_->Log("warning: plugin %s: hook %s took %s ms (budget %s ms)", shared_->name.c_str(),
+             kHookNames[hook], took, Millis(shared_->budget).c_str());
   }
 }
 

@@ -259,7 +259,7 @@ TEST(PluginFilter, SlowHookIsReportedWithLogLineAndMetric) {
   ASSERT_EQ(s2.lines.size(), 1u);
   EXPECT_TRUE(std::regex_match(
       s2.lines[0],
-      std::regex(R"(warning: plugin slowpoke2: hook command took \d+ ms \(budget 0\.25 ms\))")))
+      std::regex(R"(warning: plugin slowpoke2: hook command took \d\.\d ms \(budget 0\.25 ms\))")))
       << s2.lines[0];
   f2->OnSessionEnd(s2);
 }
