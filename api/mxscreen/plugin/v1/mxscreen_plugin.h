@@ -207,7 +207,9 @@ typedef struct mxs_plugin_v1 {
   uint32_t abi_major;
   uint32_t abi_minor;
   /* The plugin's name and build (e.g. "helo_policy", "1.2.0+git.abc123"),
-   * NUL-terminated, for logs and the mxs_plugin_info metric. */
+   * NUL-terminated; the name appears in messages about the plugin ("refused
+   * by plugin helo_policy: ..."). Logs and metrics use the filter entry's
+   * name from the config instead (several entries may run one plugin). */
   const char* name;
   const char* version;
   uint32_t traits; /* MXS_TRAIT_* */
