@@ -30,6 +30,9 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   // Whom the process runs as and how it stops are the host's, like logging.
   merged.set_user(local.user());
   merged.set_drain_time(local.drain_time());
+  // Where this host installs its plugins: the local file's plugin_path, when
+  // it names one, wins over the fleet's.
+  if (local.plugin_path_size() > 0) *merged.mutable_plugin_path() = local.plugin_path();
   const auto& own = local.control_plane().listener_addresses();
   for (auto& l : *merged.mutable_listeners()) {
     auto it = own.find(l.name().empty() ? "smtp" : l.name());
