@@ -27,6 +27,9 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   merged.set_node_id(local.node_id());
   *merged.mutable_control_plane() = local.control_plane();
   *merged.mutable_logging() = local.logging();
+  // Where this host installs its plugins: the local file's plugin_path, when
+  // it names one, wins over the fleet's.
+  if (local.plugin_path_size() > 0) *merged.mutable_plugin_path() = local.plugin_path();
   const auto& own = local.control_plane().listener_addresses();
   for (auto& l : *merged.mutable_listeners()) {
     auto it = own.find(l.name().empty() ? "smtp" : l.name());

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdarg>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,27 @@ struct SmtpCommand {
   std::string_view queued;         // what it sent after this line (read, not yet answered)
 };
 
+// The event loop (worker thread) a session runs on, for filters that finish
+// later (plugins' timers and asynchronous verdicts). It outlives every
+// session on it; what a posted function touches must be checked for
+// liveness by the function itself (a weak_ptr).
+class SessionLoop {
+ public:
+  // A one-shot timer; destroying the handle cancels it (its function is then
+  // never called). Destroy it on the loop's thread.
+  class Timer {
+   public:
+    virtual ~Timer() = default;
+  };
+  virtual ~SessionLoop() = default;
+  // Runs `fn` on the loop's thread later, never inside the caller. Safe from
+  // any thread.
+  virtual void Post(std::function<void()> fn) = 0;
+  // Calls `fn` on the loop's thread after `delay`. On the loop's thread.
+  virtual std::unique_ptr<Timer> After(std::chrono::milliseconds delay,
+                                       std::function<void()> fn) = 0;
+};
+
 // What a filter sees of its session and may do to it.
 class SessionCallbacks {
  public:
@@ -93,6 +115,9 @@ class SessionCallbacks {
   // The worker's DNS resolver (core/dns_resolver.h), for filters that look
   // things up (DNSBL); null where there is none. Use it on the hook's thread.
   virtual DnsResolver* dns_resolver() { return nullptr; }
+  // The session's event loop; null where there is none (a test harness
+  // without one).
+  virtual SessionLoop* loop() { return nullptr; }
   // Logs one finished line under a sibling of the listener's program name
   // ("postfix/postscreen" -> "postfix/dnsblog" for `service` "dnsblog"): log
   // analysers expect Postfix's helper daemons under their own names.

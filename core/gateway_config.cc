@@ -12,6 +12,7 @@
 
 #include "core/config_error.h"
 #include "core/filter_registry.h"
+#include "core/plugin_filter.h"
 #include "core/proto_yaml.h"
 
 namespace mxs {
@@ -136,13 +137,64 @@ EngineConfig BuildEngine(const config::v1::SmtpEngine& e, const std::string& pat
   return out;
 }
 
+Action ActionOf(config::v1::Action a, Action fallback) {
+  switch (a) {
+    case config::v1::IGNORE:
+      return Action::kIgnore;
+    case config::v1::ENFORCE:
+      return Action::kEnforce;
+    case config::v1::DROP:
+      return Action::kDrop;
+    default:
+      return fallback;
+  }
+}
+
+// An entry with a `plugin` block: named by the operator (the name is its
+// verdict cache key), built by plugin_filter.
+ChainEntry BuildPluginEntry(const config::v1::FilterEntry& fe, const std::string& fpath,
+                            const std::string& base_dir, bool read_local_files,
+                            const std::vector<std::string>& plugin_path) {
+  if (fe.name().empty()) {
+    throw ConfigError(fpath + ".name",
+                      "a plugin filter needs a name (its verdict cache key, log and metric name)");
+  }
+  if (FilterRegistry::Get().FindByName(fe.name()) != nullptr) {
+    throw ConfigError(fpath + ".name", "\"" + fe.name() +
+                                           "\" is a built-in filter; give the plugin filter a "
+                                           "name of its own");
+  }
+  if (fe.has_typed_config()) {
+    throw ConfigError(fpath + ".typed_config",
+                      "a plugin filter takes its config in plugin.config, not typed_config");
+  }
+  ChainEntry entry;
+  entry.name = fe.name();
+  entry.action = ActionOf(fe.action(), kPluginDefaultAction);
+  entry.ttl = DurationField(fe.ttl(), kPluginDefaultTtl, fpath + ".ttl");
+  FilterBuildContext ctx(fpath + ".plugin", base_dir, read_local_files);
+  entry.factory = BuildPluginFilter(fe.plugin(), fe.name(), plugin_path, fpath + ".plugin", ctx);
+  entry.traits = entry.factory->traits();
+  return entry;
+}
+
 std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::string& path,
-                                   const std::string& base_dir, bool read_local_files) {
+                                   const std::string& base_dir, bool read_local_files,
+                                   const std::vector<std::string>& plugin_path) {
   std::vector<ChainEntry> chain;
   std::set<std::string> names;
   for (int i = 0; i < l.filters_size(); ++i) {
     const auto& fe = l.filters(i);
     std::string fpath = path + ".filters[" + std::to_string(i) + "]";
+    if (fe.has_plugin()) {
+      ChainEntry entry = BuildPluginEntry(fe, fpath, base_dir, read_local_files, plugin_path);
+      if (!names.insert(entry.name).second) {
+        throw ConfigError(fpath + ".name",
+                          "filter \"" + entry.name + "\" appears twice in this chain");
+      }
+      if (fe.has_enabled() ? fe.enabled() : true) chain.push_back(std::move(entry));
+      continue;
+    }
     const FilterConfigFactory* factory = nullptr;
     std::string type_name;
     if (fe.has_typed_config()) {
@@ -168,20 +220,7 @@ std::vector<ChainEntry> BuildChain(const config::v1::Listener& l, const std::str
       throw ConfigError(fpath + ".name",
                         "filter \"" + entry.name + "\" appears twice in this chain");
     }
-    switch (fe.action()) {
-      case config::v1::IGNORE:
-        entry.action = Action::kIgnore;
-        break;
-      case config::v1::ENFORCE:
-        entry.action = Action::kEnforce;
-        break;
-      case config::v1::DROP:
-        entry.action = Action::kDrop;
-        break;
-      default:
-        entry.action = factory->default_action();
-        break;
-    }
+    entry.action = ActionOf(fe.action(), factory->default_action());
     entry.ttl = DurationField(fe.ttl(), factory->default_ttl(), fpath + ".ttl");
     const pb::Message* proto =
         pb::MessageFactory::generated_factory()->GetPrototype(factory->config_type());
@@ -416,7 +455,8 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
     lc->store_cleanup_interval = DurationField(store.cleanup_interval(), lc->store_cleanup_interval,
                                                store_path + ".cleanup_interval");
     if (store.has_memory_records()) lc->store_memory_records = store.memory_records();
-    lc->chain = BuildChain(l, path, base_dir, read_local_files);
+    lc->chain = BuildChain(l, path, base_dir, read_local_files,
+                           {b.plugin_path().begin(), b.plugin_path().end()});
     out->listeners.push_back(std::move(lc));
   }
   return out;

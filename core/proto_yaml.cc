@@ -4,10 +4,13 @@
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
 #include <yaml-cpp/yaml.h>
 
 #include <strings.h>
+#include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -172,6 +175,53 @@ void SetScalar(pb::Message* msg, const pb::FieldDescriptor* f, const YAML::Node&
   }
 }
 
+// google.protobuf.Value from any YAML node (a plugin's free-form config).
+// YAML 1.2 core schema for plain scalars: null, true/false and numbers are
+// typed, everything else (and every quoted scalar) is a string. Numbers are
+// doubles, as in JSON.
+void FillValue(const YAML::Node& n, pb::Value* out, const std::string& path, int depth) {
+  if (depth > 64) throw ConfigError(path, "nested too deeply (more than 64 levels)");
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      pb::Struct* s = out->mutable_struct_value();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) throw ConfigError(path, "a key is not a plain string");
+        const std::string key = kv.first.Scalar();
+        FillValue(kv.second, &(*s->mutable_fields())[key], Join(path, key), depth + 1);
+      }
+      return;
+    }
+    case YAML::NodeType::Sequence: {
+      pb::ListValue* l = out->mutable_list_value();
+      for (size_t i = 0; i < n.size(); ++i) {
+        FillValue(n[i], l->add_values(), path + "[" + std::to_string(i) + "]", depth + 1);
+      }
+      return;
+    }
+    case YAML::NodeType::Scalar:
+      break;
+    default:
+      out->set_null_value(pb::NULL_VALUE);
+      return;
+  }
+  const std::string& v = n.Scalar();
+  if (n.Tag() != "!") {  // plain (unquoted)
+    if (v == "null" || v == "Null" || v == "NULL" || v == "~") {
+      out->set_null_value(pb::NULL_VALUE);
+      return;
+    }
+    if (v == "true" || v == "True" || v == "TRUE") return out->set_bool_value(true);
+    if (v == "false" || v == "False" || v == "FALSE") return out->set_bool_value(false);
+    if (!v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '-' ||
+                       v[0] == '+' || v[0] == '.')) {
+      char* end = nullptr;
+      double d = std::strtod(v.c_str(), &end);
+      if (*end == '\0' && std::isfinite(d)) return out->set_number_value(d);
+    }
+  }
+  out->set_string_value(v);
+}
+
 void FillAny(const YAML::Node& node, pb::Any* any, const pb::Descriptor* fallback,
              const AnyTypeResolver& resolver, const std::string& path) {
   if (!node.IsMap()) throw ConfigError(path, "expected a map, got " + NodeKind(node));
@@ -204,8 +254,17 @@ void FillAny(const YAML::Node& node, pb::Any* any, const pb::Descriptor* fallbac
 void YamlToMessage(const YAML::Node& node, pb::Message* out, const AnyTypeResolver& resolver,
                    const std::string& path) {
   if (node.IsNull()) return;
-  if (!node.IsMap()) throw ConfigError(path, "expected a map, got " + NodeKind(node));
   const pb::Descriptor* d = out->GetDescriptor();
+  if (d == pb::Struct::descriptor()) {
+    if (!node.IsMap()) throw ConfigError(path, "expected a map, got " + NodeKind(node));
+    auto* s = dynamic_cast<pb::Struct*>(out);
+    if (s == nullptr) throw ConfigError(path, "cannot fill a free-form map here");
+    pb::Value v;
+    FillValue(node, &v, path, 0);
+    s->Swap(v.mutable_struct_value());
+    return;
+  }
+  if (!node.IsMap()) throw ConfigError(path, "expected a map, got " + NodeKind(node));
   const pb::Reflection* r = out->GetReflection();
   // Any fields are filled last, so that a resolver can look at their siblings
   // (a filter entry's name) whatever order the keys were written in.

@@ -48,6 +48,8 @@ void Session::Log(const char* fmt, ...) {
 // The worker's resolver: a session's lookups run on its own event loop.
 DnsResolver* Session::dns_resolver() { return worker_.dns_resolver(); }
 
+SessionLoop* Session::loop() { return &worker_.session_loop(); }
+
 void Session::LogAs(const char* service, const std::string& line) {
   // "postfix/postscreen" -> "postfix/<service>"; a name without a slash is
   // replaced whole.

@@ -46,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session>,
   void Resume(const void* filter, Verdict verdict) override;
   std::string_view enforced_rcpt_reply() const override { return enforced_reply_; }
   DnsResolver* dns_resolver() override;
+  SessionLoop* loop() override;
   void LogAs(const char* service, const std::string& line) override;
 
  private:

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/asio_session_loop.h"
 #include "core/dns_resolver.h"
 #include "core/gateway_config.h"
 #include "core/greet_wait_queue.h"
@@ -82,6 +83,8 @@ class Worker {
   // This worker's resolver, created on first use (a chain without a DNS
   // test never opens one); null without a table. On the worker's thread only.
   DnsResolver* dns_resolver();
+  // Posts and timers on this worker's loop, for filters (core/filter.h).
+  SessionLoop& session_loop() { return session_loop_; }
 
  private:
   struct Acceptor {
@@ -94,6 +97,8 @@ class Worker {
   unsigned id_;
   Logger& logger_;
   boost::asio::io_context io_{1};
+  // Before greet_waits_: outlives the sessions that queue releases.
+  AsioSessionLoop session_loop_{io_};
   // After io_: destroyed first, releasing the sessions it keeps alive while
   // their sockets' event loop still exists.
   GreetWaitQueue greet_waits_{io_};

@@ -841,6 +841,8 @@ def filter_chain_lines(filters):
                 out.append("        %s: %s" % (key, _yaml_scalar(f[key])))
         if "typed_config" in f:
             out.append("        typed_config: %s" % _yaml_scalar(f["typed_config"]))
+        if "plugin" in f:
+            out.append("        plugin: %s" % _yaml_scalar(f["plugin"]))
     return out
 
 
@@ -851,8 +853,9 @@ def screening_config(listen_port, backends, filters, hostname="mx.test.example",
     """YAML text for one listener with any filter chain and a hand-off.
 
     filters: list of dicts {"name": ..., "action": ..., "ttl": ...,
-    "enabled": ..., "typed_config": {...}} (only "name" is required; the
-    typed_config dict is written as a JSON flow map).  smtp: dict of the
+    "enabled": ..., "typed_config": {...}, "plugin": {...}} (only "name" is
+    required; the typed_config and plugin dicts are written as JSON flow
+    maps).  smtp: dict of the
     listener's engine settings, e.g. {"command_count_limit": 5}.  store:
     True puts the verdict store in @DIR@/store, False leaves it out.
     """

@@ -78,7 +78,9 @@ enum {
 enum {
   /* A pass is remembered under the filter entry's name for its ttl, and a
    * client whose every cached test passed is "PASS OLD". Without it the
-   * plugin runs on every connection (an access list, a rate limiter). */
+   * plugin runs on every connection (an access list, a rate limiter). A
+   * cached plugin must return MXS_PASS at some point, or no client ever
+   * passes it (no "PASS NEW"). */
   MXS_TRAIT_CACHED = 1u << 0,
   /* Needs the after-greeting SMTP engine: on_command and on_line run only
    * with it (a HELO policy). */
@@ -226,12 +228,19 @@ typedef struct mxs_plugin_v1 {
   void (*destroy_session)(void* state, mxs_session* session);
 
   /* The hooks; each returns MXS_CONTINUE, MXS_PASS, MXS_FAIL or MXS_PENDING. */
-  /* The client address is final (after any PROXY header). */
+  /* The client address is final (after any PROXY header); every plugin.
+   * The first hook of a session: create_session runs just before it. */
   int (*on_connect)(void* state, mxs_session* session);
   /* The tests before the greeting start (the teaser, if any, is sent). Only
-   * when this test is not already passed (cached). */
+   * for a plugin with MXS_TRAIT_CACHED and without MXS_TRAIT_NEEDS_ENGINE
+   * (an early test, as pregreet and dnsbl), and only when it is not already
+   * passed (cached). Returning MXS_PENDING holds the greet wait until resume
+   * or the wait's end; a resume that decides the last early test ends the
+   * wait at once. */
   int (*on_before_greeting)(void* state, mxs_session* session);
-  /* The greet wait ended (the client stayed silent, or talked early). */
+  /* The greet wait ended (the client stayed silent, or talked early); for
+   * an early test still undecided (a pending verdict that did not come in
+   * time is dropped: resume is then ignored). */
   int (*on_greet_wait_end)(void* state, mxs_session* session);
   /* One SMTP command in the engine (MXS_TRAIT_NEEDS_ENGINE). */
   int (*on_command)(void* state, mxs_session* session, const mxs_command* command);
