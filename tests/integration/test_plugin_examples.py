@@ -16,9 +16,9 @@ DESCRIPTION
           - a good FQDN: 450 on RCPT and PASS NEW, then on reconnect PASS OLD
             and a hand-off to Postfix, which logs the real client and
             delivers; the pass is cached under the entry's name;
-          - rate limit: N connections from 127.0.8.x (one /24) within the
+          - rate limit: N connections from 127.0.0.x (one /24) within the
             window pass, the N+1-th fails with the exact reply and log line,
-            and a client in 127.0.9.x is not affected;
+            and a client in 127.0.1.x is not affected;
       (b) by a control-plane push (mxscreen-control, mxscreenctl) into a
           running gateway that had no plugin: the same verdicts, replies and
           log lines; a push whose plugin config the plugin refuses is NACKed
@@ -253,7 +253,7 @@ class StaticConfigTest(ExampleChecks, MxscreenTestCase):
 
     def test_rate_limit(self):
         self.gateway("enforce")
-        self.check_rate_limit("127.0.8", "127.0.9")
+        self.check_rate_limit("127.0.0", "127.0.1")
 
 
 class PushTest(ExampleChecks, MxscreenTestCase):
