@@ -215,7 +215,7 @@ static int match_word(reader* r, const char* word) {
 }
 
 /* An integer: optional minus, digits, no fraction or exponent. */
-static int read_integer(reader* r, long long* out) {
+static int read_integer(reader* r, const char* key, long long* out) {
   size_t start = r->pos;
   int negative = 0;
   unsigned long long v = 0;
@@ -223,21 +223,21 @@ static int read_integer(reader* r, long long* out) {
     negative = 1;
     r->pos++;
   }
-  if (peek(r) < '0' || peek(r) > '9') return fail(r, "expected a value");
+  if (peek(r) < '0' || peek(r) > '9') return fail(r, "\"%s\": expected a value", key);
   if (peek(r) == '0' && r->pos + 1 < r->len && r->p[r->pos + 1] >= '0' && r->p[r->pos + 1] <= '9') {
-    return fail(r, "a number may not start with 0");
+    return fail(r, "\"%s\": a number may not start with 0", key);
   }
   while (peek(r) >= '0' && peek(r) <= '9') {
     unsigned d = (unsigned)(r->p[r->pos] - '0');
     if (v > (9223372036854775807ULL - d) / 10) {
       r->pos = start;
-      return fail(r, "number out of range");
+      return fail(r, "\"%s\": number out of range", key);
     }
     v = v * 10 + d;
     r->pos++;
   }
   if (peek(r) == '.' || peek(r) == 'e' || peek(r) == 'E') {
-    return fail(r, "only whole numbers are accepted");
+    return fail(r, "\"%s\": only whole numbers are accepted", key);
   }
   *out = negative ? -(long long)v : (long long)v;
   return 0;
@@ -252,7 +252,7 @@ static int read_value(reader* r, jc_field* f) {
   }
   if (c == '-' || (c >= '0' && c <= '9')) {
     f->type = JC_INTEGER;
-    return read_integer(r, &f->integer);
+    return read_integer(r, f->key, &f->integer);
   }
   if (match_word(r, "true")) {
     f->type = JC_BOOL;
@@ -301,7 +301,7 @@ static int read_value(reader* r, jc_field* f) {
     r->pos -= 4;
     return fail(r, "\"%s\": null is not a value here (leave the key out)", f->key);
   }
-  return fail(r, "expected a value");
+  return fail(r, "\"%s\": expected a value", f->key);
 }
 
 static void free_field(jc_field* f) {

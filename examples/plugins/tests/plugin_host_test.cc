@@ -425,7 +425,7 @@ void TestRateLimit(const std::string& path) {
   CHECK_EQ(ConfigError(p, R"({"ipv4_prefix": 33})"),
            std::string("\"ipv4_prefix\": expected a whole number from 8 to 32"));
   CHECK_EQ(ConfigError(p, R"({"ipv6_prefix": 1.5})"),
-           std::string("config JSON, byte 17: only whole numbers are accepted"));
+           std::string("config JSON, byte 17: \"ipv6_prefix\": only whole numbers are accepted"));
   CHECK_EQ(ConfigError(p, R"({"reply": "4.7.1 \u0007"})"),
            std::string("\"reply\": only printable ASCII (byte 6 is not)"));
   CHECK_EQ(ConfigError(p, R"({"limits": 3})"),
@@ -467,12 +467,12 @@ void TestJson() {
       {"{\"a\": \"\\ud800\"}",
        "config JSON, byte 13: a high surrogate must be followed by a low one"},
       {"{\"a\": \"\\x\"}", "config JSON, byte 8: unknown escape \\x"},
-      {"{\"a\": 01}", "config JSON, byte 6: a number may not start with 0"},
-      {"{\"a\": 99999999999999999999}", "config JSON, byte 6: number out of range"},
+      {"{\"a\": 01}", "config JSON, byte 6: \"a\": a number may not start with 0"},
+      {"{\"a\": 99999999999999999999}", "config JSON, byte 6: \"a\": number out of range"},
       {"{\"a\": [1]}", "config JSON, byte 7: \"a\": expected an array of strings"},
       {"{\"a\": 1} x", "config JSON, byte 9: text after the object"},
       {"{\"a\" 1}", "config JSON, byte 5: expected ':' after \"a\""},
-      {"{\"a\": tru}", "config JSON, byte 6: expected a value"},
+      {"{\"a\": tru}", "config JSON, byte 6: \"a\": expected a value"},
   };
   for (const Bad& b : bad) {
     int rc = jc_parse(b.text, std::strlen(b.text), &o, err, sizeof err);
