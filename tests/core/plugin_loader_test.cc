@@ -87,8 +87,11 @@ TEST(PluginLoader, RefusesWithClearMessages) {
                 "/no_symbol_plugin.so does not export mxscreen_plugin_describe (not an "
                 "mxscreen plugin, or built without MXSCREEN_PLUGIN)");
   std::string text = TempDir() + "/text.so";
-  std::ofstream(text) << "not a shared object\n";
+  std::ofstream(text) << std::string(200, '#') << " not a shared object\n";
   EXPECT_EQ(LoadError(text), "cannot load " + text + ": " + text + ": invalid ELF header");
+  std::string tiny = TempDir() + "/tiny.so";
+  std::ofstream(tiny) << "ELF?\n";
+  EXPECT_EQ(LoadError(tiny), "cannot load " + tiny + ": " + tiny + ": file too short");
   EXPECT_EQ(LoadError(TempDir()), TempDir() + " is not a regular file");
   std::string want(64, '0');
   std::string c = kDir + "/c_plugin.so";

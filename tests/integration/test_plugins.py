@@ -195,7 +195,8 @@ class ValidateTest(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="mxs-plugin-validate-") as d:
             path = os.path.join(d, "c.yaml")
             with open(path, "w") as f:
-                f.write(screening_config(2525, ["127.0.0.1:1"], [entry]))
+                f.write(screening_config(2525, ["127.0.0.1:1"], [entry],
+                                         store=False).replace("@DIR@", d))
             r = subprocess.run([os.path.join(BUILD_DIR, "mxscreen"), "validate", "--config", path],
                                capture_output=True, text=True, timeout=30)
             return r.returncode, r.stdout.replace(d + "/", ""), r.stderr.replace(d + "/", "")
@@ -257,7 +258,7 @@ class ControlPlanePushTest(MxscreenTestCase):
         missing = fleet_config([plugin_entry("helo_check", {}, path="/nonexistent/p.so")],
                                [self.backend.address])
         r = self.push(cp, missing, 3)
-        self.assertIn("NACK     keeps version none: listeners[0].filters[0].plugin.path: cannot "
+        self.assertIn("NACK     keeps version (local): listeners[0].filters[0].plugin.path: cannot "
                       "read /nonexistent/p.so: No such file or directory", r.stdout)
 
         plugin_dir = tempfile.mkdtemp(prefix="mxs-plugins-")
