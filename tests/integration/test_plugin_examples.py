@@ -57,7 +57,7 @@ BACKEND_EHLO = ["250-%s" % BACKEND_HOSTNAME, "250-PIPELINING", "250-SIZE 1024000
 REPLY_450 = "450 4.3.2 Service currently unavailable"
 SENDER, RCPT = "a@b.example", "c@d.example"
 NEED_FQDN = "5.7.1 <%s>: Helo command rejected: need fully-qualified hostname"
-RATE_REPLY = "4.7.1 Too many connections from your network, try again later"
+RATE_REPLY = "5.7.1 Too many connections from your network, try again later"
 RATE_LIMIT = 5
 
 

@@ -11,7 +11,7 @@
  *
  * Config (JSON, every key optional):
  *   {"limit": 20, "window": "60s", "ipv4_prefix": 24, "ipv6_prefix": 64,
- *    "max_networks": 100000, "reply": "4.7.1 Too many connections ..."}
+ *    "max_networks": 100000, "reply": "5.7.1 Too many connections ..."}
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -23,7 +23,11 @@
 #include "mxscreen/plugin/v1/mxscreen_plugin.h"
 #include "net_window.h"
 
-#define RL_DEFAULT_REPLY "4.7.1 Too many connections from your network, try again later"
+/* 5.x.x because the gateway sends a failure as 521 (drop) or 550 (enforce)
+ * and the enhanced code's class must match (RFC 3463). Under drop the 521
+ * comes instead of the greeting, and a Postfix sender skips a server that
+ * greets with 5xx (smtp_skip_5xx_greeting) instead of bouncing the mail. */
+#define RL_DEFAULT_REPLY "5.7.1 Too many connections from your network, try again later"
 
 typedef struct {
   uint64_t limit;
