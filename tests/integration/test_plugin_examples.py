@@ -12,7 +12,8 @@ DESCRIPTION
       (a) from a static config file, with a real Postfix backend (PROXY v2):
           - EHLO with a bare IP: enforce -> the EHLO's normal reply, 550 and
             the NOQUEUE line on RCPT; drop -> 521 right after the EHLO;
-          - HELO with a name that is not fully qualified (enforce);
+          - HELO with a name that is not fully qualified: enforce, and ignore
+            (logged, then passed as postscreen's deep tests are);
           - a good FQDN: 450 on RCPT and PASS NEW, then on reconnect PASS OLD
             and a hand-off to Postfix, which logs the real client and
             delivers; the pass is cached under the entry's name;
@@ -187,6 +188,28 @@ class StaticConfigTest(ExampleChecks, MxscreenTestCase):
             msg_connect(c), msg_helo(c, "NON-FQDN", "HELO", "localhost"),
             msg_rcpt_reject(c, reply, SENDER, RCPT, "SMTP", "localhost"), msg_disconnect(c)],
             settle=0.2)
+
+    def test_non_fqdn_helo_ignore(self):
+        """ignore: logged only; like postscreen's deep tests the client then
+        counts as passed (PASS NEW, and PASS OLD on reconnect)."""
+        mx = self.gateway("ignore")
+        ip = "127.0.7.6"
+        c = self.engine_client(ip)
+        self.assertEqual(c.command("EHLO localhost"), ENGINE_EHLO)
+        self.assertEqual(c.command("MAIL FROM:<%s>" % SENDER), ["250 2.1.0 Ok"])
+        self.assertEqual(c.command("RCPT TO:<%s>" % RCPT), [REPLY_450])
+        self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
+        c.expect_closed()
+        c.close()
+        self.assert_session_log(mx, c, [
+            msg_connect(c), msg_helo(c, "NON-FQDN", "EHLO", "localhost"),
+            msg_rcpt_reject(c, REPLY_450, SENDER, RCPT, "ESMTP", "localhost"),
+            msg_pass_new(c), msg_disconnect(c)])
+        c = self.connect(self.port, ip)
+        self.assertEqual(c.read_reply(), [BACKEND_BANNER])
+        self.assertEqual(c.command("QUIT")[0][:3], "221")
+        c.close()
+        self.assert_session_log(mx, c, [msg_connect(c), msg_pass_old(c)], settle=0.3)
 
     def test_invalid_name_with_own_reply(self):
         mx = self.gateway("drop", config={
