@@ -404,6 +404,13 @@ int PluginSession::Resume(int verdict, const char* reply, size_t reply_len, cons
   }
   std::unique_lock<std::mutex> lock(mu_);
   if (ended_) return 0;
+  if (pending_) {
+    // An earlier hook's verdict (even while another hook runs now).
+    pending_ = false;
+    lock.unlock();
+    PostResume(std::move(*d));
+    return 1;
+  }
   if (hook_running_) {
     if (early_resume_ || early_twice_) {
       early_twice_ = true;
@@ -414,15 +421,9 @@ int PluginSession::Resume(int verdict, const char* reply, size_t reply_len, cons
     early_resume_ = std::move(d);
     return 1;
   }
-  if (!pending_) {
-    lock.unlock();
-    Warn("resume called with no pending hook (ignored)");
-    return 0;
-  }
-  pending_ = false;
   lock.unlock();
-  PostResume(std::move(*d));
-  return 1;
+  Warn("resume called with no pending hook (ignored)");
+  return 0;
 }
 
 void PluginSession::PostResume(Deferred d) {

@@ -366,6 +366,10 @@ TEST(PluginFilter, MisbehavingPluginIsNoOpinion) {
   EXPECT_EQ(m.kind, K::kContinue);
   EXPECT_EQ(m.lines, std::vector<std::string>{"warning: plugin bad: resume called in hook "
                                               "connect, which did not return pending (ignored)"});
+  m = Connect("late_resume", 30);
+  EXPECT_EQ(m.kind, K::kContinue);
+  EXPECT_EQ(m.lines, std::vector<std::string>{
+                         "warning: plugin bad: resume called with no pending hook (ignored)"});
   m = Connect("throw");
   EXPECT_EQ(m.kind, K::kContinue);
   EXPECT_EQ(m.lines, std::vector<std::string>{"warning: exception in hook connect: boom"});

@@ -83,6 +83,12 @@ class Handler : public mxscreen::plugin::SessionHandler {
       s.Resume(Verdict::kPass);
       return Verdict::kPending;
     }
+    if (bad == "late_resume") {  // resumes from a timer, nothing pending
+      s.ArmTimer(std::chrono::milliseconds(1), [s](bool fired) {
+        if (fired) s.Resume(Verdict::kPass);
+      });
+      return Verdict::kContinue;
+    }
     if (bad == "throw") throw std::runtime_error("boom");
     if (bad == "null_session") {
       raw->host->log(nullptr, MXS_LOG_INFO, "x", 1);
