@@ -29,4 +29,23 @@ for t in "${targets[@]}"; do
   fi
   tail -n 2 "build-fuzz/$t.log"
 done
+# The example plugins' config reader: a target of their own project, built
+# outside the core build like the plugins themselves.
+if [ ! -f build-fuzz/examples-plugins/build.ninja ]; then
+  CC=clang-14 CXX=clang++-14 cmake -S examples/plugins -B build-fuzz/examples-plugins -G Ninja \
+    -DMXS_EXAMPLES_FUZZ=ON -DMXSCREEN_PLUGIN_INCLUDE_DIR="$PWD/api" >/dev/null
+fi
+ninja -C build-fuzz/examples-plugins -j"${MXS_JOBS:-$(nproc)}" json_config_fuzz
+corpus=examples/plugins/tests/corpus/json_config
+mkdir -p build-fuzz/corpus-json_config
+echo "fuzz: json_config (examples/plugins): replaying the seed corpus, then ${SECONDS_EACH}s of fuzzing"
+build-fuzz/examples-plugins/json_config_fuzz -runs=0 "$corpus"
+if ! build-fuzz/examples-plugins/json_config_fuzz -max_total_time="$SECONDS_EACH" -max_len=4096 \
+  -timeout=10 -artifact_prefix=build-fuzz/crashes/json_config- build-fuzz/corpus-json_config \
+  "$corpus" >build-fuzz/json_config.log 2>&1; then
+  grep -v '^#[0-9]' build-fuzz/json_config.log | tail -n 60
+  echo "fuzz: json_config: crash; reproduce with build-fuzz/examples-plugins/json_config_fuzz build-fuzz/crashes/json_config-*" >&2
+  exit 1
+fi
+tail -n 2 build-fuzz/json_config.log
 echo "fuzz: no crashes"
