@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/connection_count.h"
 #include "core/asio_session_loop.h"
+#include "core/connection_count.h"
 #include "core/dns_resolver.h"
 #include "core/gateway_config.h"
 #include "core/greet_wait_queue.h"
