@@ -44,7 +44,10 @@ struct Verdict {
   };
   Kind kind = Kind::kContinue;
   // Reply text without the code, e.g. "5.3.2 Service currently unavailable":
-  // "550 " is put before it for enforce (on RCPT), "521 " for drop.
+  // "550 " is put before it for enforce (on RCPT), "521 " for drop. A text
+  // whose enhanced status code is temporary ("4.7.1 Try again later": a rate
+  // limit) gets "450 " and "421 " instead, so the reply code and the status
+  // code agree in class (RFC 3463) and senders retry rather than bounce.
   std::string reply;
   // A different text for drop, when the test has one (non-SMTP command).
   std::string drop_reply;
@@ -66,6 +69,11 @@ struct Verdict {
   }
   static Verdict Deny(std::string reply) { return {Kind::kDeny, std::move(reply), {}, {}}; }
 };
+
+// True when a reply text's enhanced status code is temporary ("4.x.y ...").
+inline bool IsTemporaryReply(std::string_view text) {
+  return text.size() >= 2 && text[0] == '4' && text[1] == '.';
+}
 
 // One SMTP command as the engine parsed it.
 struct SmtpCommand {

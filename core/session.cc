@@ -308,13 +308,15 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
         case Action::kEnforce:
           FailTest(i);
           failed_hard_ = true;
-          enforced_reply_ = "550 " + v.reply;
+          enforced_reply_ = (IsTemporaryReply(v.reply) ? "450 " : "550 ") + v.reply;
           return Outcome::kGoOn;
-        case Action::kDrop:
+        case Action::kDrop: {
           FailTest(i);
           failed_hard_ = true;
-          ReplyAndClose("521 " + (v.drop_reply.empty() ? v.reply : v.drop_reply) + "\r\n");
+          const std::string& text = v.drop_reply.empty() ? v.reply : v.drop_reply;
+          ReplyAndClose((IsTemporaryReply(text) ? "421 " : "521 ") + text + "\r\n");
           return Outcome::kDropped;
+        }
       }
   }
   return Outcome::kGoOn;

@@ -58,7 +58,7 @@ BACKEND_EHLO = ["250-%s" % BACKEND_HOSTNAME, "250-PIPELINING", "250-SIZE 1024000
 REPLY_450 = "450 4.3.2 Service currently unavailable"
 SENDER, RCPT = "a@b.example", "c@d.example"
 NEED_FQDN = "5.7.1 <%s>: Helo command rejected: need fully-qualified hostname"
-RATE_REPLY = "5.7.1 Too many connections from your network, try again later"
+RATE_REPLY = "4.7.1 Too many connections from your network, try again later"
 RATE_LIMIT = 5
 
 
@@ -128,13 +128,13 @@ class ExampleChecks:
         for i in range(1, RATE_LIMIT + 1):
             held.append(self.engine_client("%s.%d" % (net_a, i)))
         c = self.connect(self.port, "%s.%d" % (net_a, 200))
-        self.assertEqual(c.read_reply(), ["521 " + RATE_REPLY])
+        self.assertEqual(c.read_reply(), ["421 " + RATE_REPLY])
         c.expect_closed()
         self.assert_session_log(self.mx, c, [
             msg_connect(c), msg_rate(c, RATE_LIMIT + 1, net_a + ".0/24"), msg_disconnect(c)])
         # Refused connections count too: the next one is the 7th.
         c2 = self.connect(self.port, "%s.%d" % (net_a, 201))
-        self.assertEqual(c2.read_reply(), ["521 " + RATE_REPLY])
+        self.assertEqual(c2.read_reply(), ["421 " + RATE_REPLY])
         c2.expect_closed()
         self.assert_session_log(self.mx, c2, [
             msg_connect(c2), msg_rate(c2, RATE_LIMIT + 2, net_a + ".0/24"), msg_disconnect(c2)])

@@ -27,7 +27,7 @@
  * and the enhanced code's class must match (RFC 3463). Under drop the 521
  * comes instead of the greeting, and a Postfix sender skips a server that
  * greets with 5xx (smtp_skip_5xx_greeting) instead of bouncing the mail. */
-#define RL_DEFAULT_REPLY "5.7.1 Too many connections from your network, try again later"
+#define RL_DEFAULT_REPLY "4.7.1 Too many connections from your network, try again later"
 
 typedef struct {
   uint64_t limit;

@@ -350,7 +350,7 @@ void TestRateLimit(const std::string& path) {
       fake_host::Session s(p, c.config, "192.0.2.200", 4004);
       CHECK_EQ(s.Connect(), MXS_FAIL);
       CHECK_EQ(s.fail_reply,
-               std::string("5.7.1 Too many connections from your network, try again later"));
+               std::string("4.7.1 Too many connections from your network, try again later"));
       CHECK_EQ(s.fail_log, std::string("RATE LIMIT from [192.0.2.200]:4004: 4 connections from "
                                        "192.0.2.0/24 within 60s (limit 3)"));
       CHECK(s.protocol_errors.empty());
