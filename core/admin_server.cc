@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "core/logger.h"
+#include "core/top_talkers.h"
 
 namespace mxs {
 
@@ -51,7 +53,7 @@ std::shared_ptr<ssl::context> MakeTlsContext(const AdminConfig& c) {
 // Connections and handlers point at Impl without owning it: the io_context
 // (and with it every pending handler) goes before Impl does.
 struct AdminServer::Impl {
-  Impl(AdminBackend& b, Logger& l) : backend(b), logger(l), acceptor(io) {}
+  Impl(AdminBackend& b, Logger& l) : backend(b), logger(l), acceptor(io), drain_timer(io) {}
 
   // The config and TLS context a new connection starts with.
   struct Settings {
@@ -74,10 +76,22 @@ struct AdminServer::Impl {
 
   void StartConnection(tcp::socket socket);
 
+  // Counts the workers' recorded rejections here, off their threads
+  // (core/top_talkers.h).
+  void DrainTopTalkers() {
+    drain_timer.expires_after(std::chrono::milliseconds(250));
+    drain_timer.async_wait([self = this](boost::system::error_code ec) {
+      if (ec) return;
+      TopTalkers::Global().Drain();
+      self->DrainTopTalkers();
+    });
+  }
+
   AdminBackend& backend;
   Logger& logger;
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::steady_timer drain_timer;
   std::thread thread;
   uint16_t port = 0;
   mutable std::mutex mu;
@@ -239,6 +253,7 @@ AdminServer::AdminServer(const AdminConfig& config, AdminBackend& backend, Logge
   impl_->port = acc.local_endpoint().port();
   where = Endpoint{config.address.address, impl_->port}.ToString();
   impl_->Accept();
+  impl_->DrainTopTalkers();
   impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
   logger.Logf("mxscreen", "admin server on %s%s", where.c_str(), config.tls() ? " (HTTPS)" : "");
 }
@@ -247,6 +262,7 @@ AdminServer::~AdminServer() {
   asio::post(impl_->io, [impl = impl_.get()] {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->drain_timer.cancel();
     impl->io.stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();

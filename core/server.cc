@@ -13,6 +13,7 @@
 #include "core/config_error.h"
 #include "core/listener_metrics.h"
 #include "core/metrics.h"
+#include "core/top_talkers.h"
 #include "core/verdict_store.h"
 
 namespace mxs {
@@ -122,6 +123,7 @@ void Server::Start() {
   }
   PublishStoreMetrics(slots_);
   SetConfigVersionMetric(config_->version);
+  TopTalkers::Global().SetEnabled(config_->admin.has_value());
   // After the listeners: /ready answers 200 from its first request on.
   if (config_->admin) admin_ = std::make_unique<AdminServer>(*config_->admin, *this, *logger_);
 }
@@ -260,6 +262,7 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   config_ = std::move(next);
   PublishStoreMetrics(slots_);
   SetConfigVersionMetric(config_->version);
+  TopTalkers::Global().SetEnabled(config_->admin.has_value());
   return "";
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,47 @@ TEST(TopTalkers, BoundedWithSpaceSavingError) {
   t.Clear();
   EXPECT_TRUE(t.TopClients(10).empty());
   EXPECT_TRUE(t.TopNetworks(10).empty());
+}
+
+// A skewed random stream with many more distinct keys than capacity: the
+// Space-Saving invariants hold (the counts add up to the stream's length,
+// every count is an upper bound no more than its error above the truth, and
+// every key more frequent than length/capacity is kept).
+TEST(TopTalkers, SpaceSavingInvariantsUnderChurn) {
+  constexpr size_t kCapacity = 64;
+  TopTalkers t(kCapacity);
+  std::map<uint32_t, uint64_t> truth;
+  uint64_t x = 12345;
+  const int kN = 20000;
+  for (int i = 0; i < kN; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t r = static_cast<uint32_t>(x >> 33);
+    // A third of the stream from 8 heavy clients, the rest spread over 5000.
+    uint32_t client = r % 3 == 0 ? (r / 3) % 8 : 100 + (r / 3) % 5000;
+    uint32_t addr = 0x0a000000u + client * 256;  // each its own /24 too
+    ++truth[addr];
+    t.Record(IpAddress::V4(addr));
+  }
+  auto all = t.TopClients(1000);
+  ASSERT_EQ(all.size(), kCapacity);
+  uint64_t sum = 0;
+  for (const auto& e : all) {
+    sum += e.count;
+    uint64_t real =
+        truth[IpAddress::Parse(e.key)->bytes()[0] << 24 |
+              IpAddress::Parse(e.key)->bytes()[1] << 16 | IpAddress::Parse(e.key)->bytes()[2] << 8];
+    EXPECT_GE(e.count, real) << e.key;
+    EXPECT_LE(e.count - e.error, real) << e.key;
+  }
+  EXPECT_EQ(sum, static_cast<uint64_t>(kN));
+  for (const auto& [addr, n] : truth) {
+    if (n <= kN / kCapacity) continue;
+    std::string key = IpAddress::V4(addr).ToString();
+    bool kept = false;
+    for (const auto& e : all) kept |= e.key == key;
+    EXPECT_TRUE(kept) << key << " seen " << n << " times";
+  }
+  EXPECT_EQ(t.TopNetworks(1000).size(), kCapacity);
 }
 
 TEST(TopTalkers, ConcurrentRecording) {
