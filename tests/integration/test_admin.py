@@ -29,7 +29,8 @@ DESCRIPTION
     Client addresses (each used by one test only):
       127.0.20.1  permit     127.0.20.2  reject     127.0.20.3  pregreets
       127.0.20.4  listed in bl.test                 127.0.20.5  clean
-      127.0.21.x  the other gateways' tests
+      127.0.21.x  the other gateways' tests (127.0.21.10: denylisted and listed,
+                  under ignore)
 """
 
 import http.client
@@ -57,7 +58,7 @@ TEASER = "220-%s ESMTP Postfix" % MX_HOSTNAME
 TOKEN = "t0ken-for-tests.42"
 
 SOA = "$SOA 300 ns.bl.test hostmaster.bl.test 1 600 300 86400 120\n$TTL 300\n"
-ZONES = {"bl.test": ("ip4set", SOA + ":127.0.0.2:listed\n127.0.20.4\n")}
+ZONES = {"bl.test": ("ip4set", SOA + ":127.0.0.2:listed\n127.0.20.4\n127.0.21.10\n")}
 
 FILTERS = [
     {"name": "access_cidr", "action": "drop",
@@ -320,6 +321,38 @@ class AdminTest(MxscreenTestCase):
         self.assertEqual(lst["filters"][2]["typed_config"]["@type"],
                          "type.googleapis.com/mxscreen.filters.dnsbl.v1.Dnsbl")
         self.assertEqual(lst["store"]["path"], mx.dir + "/store")
+
+    # -- dry-run ---------------------------------------------------------------
+    def test_dry_run_counts_would_fail_and_keeps_postscreen_lines(self):
+        admin_port = free_port()
+        filters = [{"name": "access_cidr", "action": "ignore",
+                    "typed_config": {"access_list": [{"cidr": {"lines": ["127.0.21.10 reject"]}}]}},
+                   dict(FILTERS[2], action="ignore")]
+        mx, port = self.gateway('admin: { address: "127.0.0.1:%d" }\n' % admin_port,
+                                filters=filters)
+        admin = AdminClient(admin_port)
+        # Denylisted and listed, both under ignore: logged, then handed off.
+        c = self.connect(port, "127.0.21.10")
+        self.assertEqual(c.read_reply(timeout=5), [BACKEND_BANNER])
+        self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
+        c.close()
+        self.assert_session_log(mx, c, [msg_connect(c), msg_denylisted(c),
+                                        "DNSBL rank 1 for %s" % c.endpoint], settle=0.3)
+        self.assertEqual(mx.messages("postfix/dnsblog"),
+                         ["addr 127.0.21.10 listed by domain bl.test as 127.0.0.2"])
+        self.assertEqual(self.wait_metric(admin, 'mxs_connections_active{listener="smtp"}', 0), 0)
+        m = scrape(admin.get("/metrics")[2])
+        got = {k: v for k, v in m.items()
+               if k.startswith(("mxs_filter_verdicts_total", "mxs_rejections_total",
+                                "mxs_connection_outcomes_total")) and v != 0}
+        self.assertEqual(got, {
+            'mxs_filter_verdicts_total{listener="smtp",filter="access_cidr",verdict="would_fail"}': 1,
+            'mxs_filter_verdicts_total{listener="smtp",filter="dnsbl",verdict="would_fail"}': 1,
+            'mxs_connection_outcomes_total{listener="smtp",outcome="pass_new"}': 1})
+        self.assertEqual(m['mxs_handoffs_total{listener="smtp"}'], 1)
+        # Nothing was stored for a client that would have failed.
+        self.assertEqual(admin.get("/verdicts/127.0.21.10")[0], 404)
+        self.assertEqual(json.loads(admin.get("/api/summary")[2])["top_clients"], [])
 
     # -- access ------------------------------------------------------------------
     def test_token_guards_everything_but_probes(self):
