@@ -20,6 +20,9 @@ DESCRIPTION
       - GET /verdicts/ADDR, DELETE /verdicts/ADDR, after which the client's
         next connection is screened again (not PASS OLD);
       - /healthz, /ready;
+      - a SIGHUP reload changes the admin server without a restart: a token
+        added on the same socket, then a new address (the old one closed), and
+        an address in use refuses the reload;
       - access: a configured token guards everything but the probes (401 with
         WWW-Authenticate, wrong token 401), DELETE without a configured token
         is 403, a non-loopback address without authentication is refused at
@@ -37,6 +40,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import sys
@@ -353,6 +357,45 @@ class AdminTest(MxscreenTestCase):
         # Nothing was stored for a client that would have failed.
         self.assertEqual(admin.get("/verdicts/127.0.21.10")[0], 404)
         self.assertEqual(json.loads(admin.get("/api/summary")[2])["top_clients"], [])
+
+    # -- reload --------------------------------------------------------------
+    def reload(self, mx, text, outcome="reloaded %s"):
+        """Rewrite the config, SIGHUP, wait for the next `outcome` line."""
+        with open(mx.config_path, "w") as f:
+            f.write(text)
+        line = outcome % mx.config_path
+        before = mx.log().count(line)
+        os.kill(mx.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while mx.log().count(line) == before:
+            self.assertLess(time.monotonic(), deadline, mx.log()[-3000:])
+            time.sleep(0.05)
+
+    def test_reload_changes_the_admin_server_hitlessly(self):
+        port1, port2 = free_port(), free_port()
+        admin1 = 'admin: { address: "127.0.0.1:%d" }' % port1
+        mx, port = self.gateway(admin1 + "\n")
+        mx.write_file("admin.token", TOKEN + "\n")
+        text = mx.config_text
+        self.assertEqual(AdminClient(port1).get("/metrics")[0], 200)
+        # A token added: the same socket now wants it.
+        self.reload(mx, text.replace(admin1, 'admin: { address: "127.0.0.1:%d", '
+                                             'bearer_token_file: admin.token }' % port1))
+        self.assertEqual(AdminClient(port1).get("/metrics")[0], 401)
+        self.assertEqual(AdminClient(port1, TOKEN).get("/metrics")[0], 200)
+        self.assertEqual(mx.log().count("admin server on"), 1)   # not restarted
+        # A new address: served there, the old one closed.
+        self.reload(mx, text.replace(admin1, 'admin: { address: "127.0.0.1:%d" }' % port2))
+        self.assertEqual(AdminClient(port2).get("/metrics")[0], 200)
+        with self.assertRaises(ConnectionRefusedError):
+            AdminClient(port1).get("/healthz")
+        mx.wait_for_message("admin server on [127.0.0.1]:%d" % port2, prog="mxscreen")
+        # An address in use (the SMTP listener's) refuses the whole reload;
+        # the running admin server stays.
+        self.reload(mx, text.replace(admin1, 'admin: { address: "127.0.0.1:%d" }' % port),
+                    "warning: reload of %s refused: admin server: cannot listen on "
+                    "[127.0.0.1]:" + str(port) + ": Address already in use")
+        self.assertEqual(AdminClient(port2).get("/healthz")[0], 200)
 
     # -- access ------------------------------------------------------------------
     def test_token_guards_everything_but_probes(self):
