@@ -454,6 +454,15 @@ class AdminTest(MxscreenTestCase):
         r = mx.run_cli("validate", "--config", path)
         self.assertEqual((r.returncode, r.stderr), (2, "mxscreen: %s: admin.bearer_token_file: "
                                                        "cannot read %s/nope\n" % (path, mx.dir)))
+        # A gateway fed by a control plane checks its (host-local) admin too.
+        path = mx.write_file("cp.yaml", 'node_id: n1\nstore: { path: %s/cp-store }\n'
+                                        'control_plane: { address: "127.0.0.1:1", fleet: f }\n'
+                                        'admin: { address: "[::]:9425" }\n' % mx.dir)
+        r = mx.run_cli("validate", "--config", path)
+        self.assertEqual((r.returncode, r.stderr), (
+            2, "mxscreen: %s: admin.address: the admin server on a non-loopback address "
+               "([::]:9425) needs bearer_token_file or client_ca_file (with cert_file and "
+               "key_file)\n" % path))
 
     def test_https_with_client_certificates(self):
         pki = Pki()
