@@ -29,6 +29,9 @@ namespace {
 
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr size_t kHeaderLimit = 8192;
+// Open admin connections at most: more are closed at once, so a misbehaving
+// client cannot take the process's file descriptors.
+constexpr int kMaxConnections = 64;
 
 std::shared_ptr<ssl::context> MakeTlsContext(const AdminConfig& c) {
   if (!c.tls()) return nullptr;
@@ -89,6 +92,8 @@ struct AdminServer::Impl {
 
   AdminBackend& backend;
   Logger& logger;
+  // Before io: connections still pending when io goes decrement it.
+  int open_connections = 0;  // on the admin thread only
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::steady_timer drain_timer;
@@ -106,7 +111,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
   Connection(AdminServer::Impl* server, std::shared_ptr<const AdminServer::Impl::Settings> settings,
              Stream stream)
-      : server_(server), settings_(std::move(settings)), stream_(std::move(stream)) {}
+      : server_(server), settings_(std::move(settings)), stream_(std::move(stream)) {
+    ++server_->open_connections;
+  }
+  ~Connection() { --server_->open_connections; }
 
   void Start() {
     if constexpr (kTls) {
@@ -166,7 +174,15 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     // The newest auth settings apply to every request, also on a kept-alive
     // connection (the TLS context is the connection's own).
     auto latest = server_->current();
-    AdminResponse out = HandleAdminRequest(r, latest->config, server_->backend);
+    AdminResponse out;
+    try {
+      out = HandleAdminRequest(r, latest->config, server_->backend);
+    } catch (const std::exception& e) {
+      // Never the admin thread's end: the gateway goes on, so does the server.
+      out = AdminResponse{};
+      out.status = 500;
+      out.body = std::string("500 internal error: ") + e.what() + "\n";
+    }
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req.version());
     res->result(static_cast<unsigned>(out.status));
@@ -223,6 +239,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 }  // namespace
 
 void AdminServer::Impl::StartConnection(tcp::socket socket) {
+  if (open_connections >= kMaxConnections) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   auto s = current();
   if (s->tls) {
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -254,7 +275,16 @@ AdminServer::AdminServer(const AdminConfig& config, AdminBackend& backend, Logge
   where = Endpoint{config.address.address, impl_->port}.ToString();
   impl_->Accept();
   impl_->DrainTopTalkers();
-  impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    for (;;) {
+      try {
+        impl->io.run();
+        return;
+      } catch (const std::exception& e) {
+        impl->logger.Logf("mxscreen", "warning: admin server: %s", e.what());
+      }
+    }
+  });
   logger.Logf("mxscreen", "admin server on %s%s", where.c_str(), config.tls() ? " (HTTPS)" : "");
 }
 

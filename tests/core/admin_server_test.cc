@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "core/logger.h"
 
@@ -125,6 +126,51 @@ TEST(AdminServer, UpdateSwapsTheTokenOnTheSameSocket) {
   got = Exchange(server.port(),
                  "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+}
+
+// An open, kept-alive connection that has had one answer.
+int OpenServed(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
+  const std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n <= 0) {
+    close(fd);
+    return -2;
+  }
+  return fd;
+}
+
+TEST(AdminServer, ConnectionsAreLimited) {
+  NullBackend backend;
+  AdminServer server(LoopbackConfig(), backend, Logger::Global());
+  std::vector<int> fds;
+  for (int i = 0; i < 64; ++i) {
+    int fd = OpenServed(server.port());
+    ASSERT_GE(fd, 0) << i;
+    fds.push_back(fd);
+  }
+  // The 65th is closed without an answer.
+  EXPECT_EQ(OpenServed(server.port()), -2);
+  close(fds.back());
+  fds.pop_back();
+  // One closed, one more may come (once the server has seen the close).
+  int fd = -2;
+  for (int i = 0; i < 100 && fd < 0; ++i) {
+    usleep(10000);
+    fd = OpenServed(server.port());
+  }
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) fds.push_back(fd);
+  for (int f : fds) close(f);
 }
 
 TEST(AdminServer, PortInUseIsAnError) {
