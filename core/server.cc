@@ -161,6 +161,7 @@ void Server::Run() {
 }
 
 void Server::Stop() {
+  stopping_.store(true);
   // Destroyed after the lock is released (see admin_).
   std::unique_ptr<AdminServer> admin;
   // Under the lock: an Apply from the control client's thread either ran
@@ -267,6 +268,7 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
 }
 
 std::string Server::NotReadyReason() {
+  if (stopping_.load()) return "shutting down";
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return "shutting down";
   if (workers_.empty()) return "listeners not started";

@@ -4,6 +4,7 @@
 // the one way a new config (a reloaded file or a control-plane push) gets in.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -69,6 +70,9 @@ class Server : public AdminBackend {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> reload_handler_;
   bool stopped_ = false;
+  // Set (without the lock) as soon as the gateway starts to stop, so /ready
+  // answers 503 at once, also while a drain holds the lock.
+  std::atomic<bool> stopping_{false};
   // Replaced by Apply under mu_, but only ever destroyed outside it: its
   // thread may be waiting for mu_ in one of the AdminBackend calls.
   std::unique_ptr<AdminServer> admin_;
