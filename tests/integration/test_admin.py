@@ -19,6 +19,8 @@ DESCRIPTION
         token file by path and never its content;
       - GET /verdicts/ADDR, DELETE /verdicts/ADDR, after which the client's
         next connection is screened again (not PASS OLD);
+      - a connection limit (421, outcome limit) and hand-offs to a dead
+        backend (mxs_handoff_failures_total, 421);
       - /healthz, /ready;
       - a SIGHUP reload changes the admin server without a restart: a token
         added on the same socket, then a new address (the old one closed), and
@@ -325,6 +327,47 @@ class AdminTest(MxscreenTestCase):
         self.assertEqual(lst["filters"][2]["typed_config"]["@type"],
                          "type.googleapis.com/mxscreen.filters.dnsbl.v1.Dnsbl")
         self.assertEqual(lst["store"]["path"], mx.dir + "/store")
+
+    # -- limits and hand-off failures ------------------------------------------
+    def test_limit_and_handoff_failure_metrics(self):
+        admin_port = free_port()
+        dead = free_port()   # nothing listens there: every hand-off fails
+        # pregreet keeps a client in the greet wait (1 s), where it counts
+        # against its connection limit of 1.
+        cfg = screening_config(free_port(), ["127.0.0.1:%d" % dead], [{"name": "pregreet"}],
+                               hostname=MX_HOSTNAME, greet_wait="1s",
+                               listener_limits={"client_connection_count_limit": 1})
+        cfg += 'admin: { address: "127.0.0.1:%d" }\n' % admin_port
+        mx = self.start_gateway(cfg)
+        port = mx.listen[0][1]
+        admin = AdminClient(admin_port)
+        unavailable = "421 4.3.2 Service currently unavailable"  # after the teaser
+        # The first client passes, and its hand-off fails.
+        c1 = self.connect(port, "127.0.21.20")
+        self.assertEqual(c1.read_reply(timeout=5), [TEASER, unavailable])
+        c1.expect_closed()
+        # Two at once from one address: the second is over the limit.
+        a = self.connect(port, "127.0.21.21")
+        self.assertEqual(a.read_line(), TEASER)
+        b = self.connect(port, "127.0.21.21")
+        self.assertEqual(b.read_reply(), ["421 4.7.0 Error: too many connections"])
+        b.expect_closed()
+        self.assertEqual(a.read_reply(timeout=5), [unavailable])
+        a.expect_closed()
+        self.assertEqual(self.wait_metric(admin, 'mxs_connections_active{listener="smtp"}', 0), 0)
+        m = scrape(admin.get("/metrics")[2])
+        smtp = 'listener="smtp"'
+        self.assertEqual(m['mxs_connections_total{%s}' % smtp], 3)
+        self.assertEqual(m['mxs_handoff_failures_total{%s}' % smtp], 2)
+        self.assertEqual(m['mxs_handoffs_total{%s}' % smtp], 0)
+        self.assertEqual(m['mxs_rejections_total{%s,code="421"}' % smtp], 3)
+        self.assertEqual(m['mxs_connection_outcomes_total{%s,outcome="limit"}' % smtp], 1)
+        self.assertEqual(m['mxs_connection_outcomes_total{%s,outcome="pass_new"}' % smtp], 2)
+        self.assertEqual(m['mxs_filter_verdicts_total{%s,filter="pregreet",verdict="pass"}'
+                           % smtp], 2)
+        # Only the screening's own rejections name top talkers, not a dead backend.
+        self.assertEqual(json.loads(admin.get("/api/summary")[2])["top_clients"],
+                         [{"client": "127.0.21.21", "rejections": 1, "error": 0}])
 
     # -- dry-run ---------------------------------------------------------------
     def test_dry_run_counts_would_fail_and_keeps_postscreen_lines(self):
