@@ -33,6 +33,12 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   // Where this host installs its plugins: the local file's plugin_path, when
   // it names one, wins over the fleet's.
   if (local.plugin_path_size() > 0) *merged.mutable_plugin_path() = local.plugin_path();
+  // The admin server is host-local too (its address, token and certificates).
+  if (local.has_admin()) {
+    *merged.mutable_admin() = local.admin();
+  } else {
+    merged.clear_admin();
+  }
   const auto& own = local.control_plane().listener_addresses();
   for (auto& l : *merged.mutable_listeners()) {
     auto it = own.find(l.name().empty() ? "smtp" : l.name());

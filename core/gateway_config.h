@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_config.h"
 #include "core/dns_resolver.h"
 #include "core/duration.h"
 #include "core/filter.h"
@@ -20,6 +21,8 @@ namespace mxs {
 
 // The config messages, under a short name.
 namespace config = ::mxscreen::config;
+
+struct ListenerMetrics;
 
 struct ChainEntry {
   std::string name;
@@ -74,6 +77,8 @@ struct ListenerConfig {
   // Enabled entries only, in configured order: a disabled test does not run
   // and does not count against a client.
   std::vector<ChainEntry> chain;
+  // Its metric series, looked up once here (core/listener_metrics.h).
+  std::shared_ptr<const ListenerMetrics> metrics;
 };
 
 struct LoggingConfig {
@@ -111,6 +116,10 @@ struct GatewayConfig {
   // config's value when the signal comes).
   Seconds drain_time{30};
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
+  // The admin HTTP server; nullopt: none.
+  std::optional<AdminConfig> admin;
+  // A hash of the config (of `source`): mxs_config_info's version label.
+  std::string version;
 };
 
 // Checks bootstrap.control_plane (and node_id, which it needs); nullopt when

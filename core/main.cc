@@ -336,6 +336,7 @@ int Validate(const std::string& path) {
   if (cp && local.listeners_size() == 0) {
     try {
       mxs::BuildLoggingConfig(local.logging());
+      mxs::BuildAdminConfig(local, DirOf(path));
     } catch (const mxs::ConfigError& e) {
       std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
       return 2;

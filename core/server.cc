@@ -8,9 +8,14 @@
 
 #include <csignal>
 
+#include "core/admin_server.h"
 #include "core/ares_resolver.h"
+#include "core/config_dump.h"
 #include "core/config_error.h"
 #include "core/sd_notify.h"
+#include "core/listener_metrics.h"
+#include "core/metrics.h"
+#include "core/top_talkers.h"
 #include "core/verdict_store.h"
 
 namespace mxs {
@@ -44,6 +49,30 @@ std::shared_ptr<ListenerState> NewListenerState(const ListenerConfig& l,
   auto state = std::make_shared<ListenerState>(l.handoff.backends.size());
   state->store = std::move(store);
   return state;
+}
+// The store series of each listener, read when /metrics is rendered. A weak
+// reference: the metrics registry lives on after the server, the store must
+// not (it closes RocksDB when the server goes).
+void PublishStoreMetrics(const std::vector<std::shared_ptr<ListenerSlot>>& slots) {
+  auto& r = metrics::Registry::Get();
+  for (const auto& slot : slots) {
+    auto store = slot->state()->store;
+    if (!store) continue;
+    std::weak_ptr<VerdictStore> weak = store;
+    metrics::Labels labels = {{"listener", slot->config()->name}};
+    r.SetGaugeCallback("mxs_verdict_store_records", "Records in the listener's verdict store.",
+                       labels, [weak] {
+                         auto s = weak.lock();
+                         return s ? static_cast<double>(s->CountRecords()) : 0.0;
+                       });
+    r.SetGaugeCallback("mxs_verdict_store_degraded",
+                       "1 while the listener's verdict store is degraded (screening as if "
+                       "nothing were cached; /ready says why).",
+                       labels, [weak] {
+                         auto s = weak.lock();
+                         return s && !s->Degraded().empty() ? 1.0 : 0.0;
+                       });
+  }
 }
 }  // namespace
 
@@ -94,6 +123,11 @@ void Server::Start() {
     logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", l->name.c_str(),
                   l->address.ToString().c_str(), l->chain.size(), config_->workers);
   }
+  PublishStoreMetrics(slots_);
+  SetConfigVersionMetric(config_->version);
+  TopTalkers::Global().SetEnabled(config_->admin.has_value());
+  // After the listeners: /ready answers 200 from its first request on.
+  if (config_->admin) admin_ = std::make_unique<AdminServer>(*config_->admin, *this, *logger_);
 }
 
 size_t Server::LiveConnections() const {
@@ -103,6 +137,8 @@ size_t Server::LiveConnections() const {
 }
 
 Seconds Server::StartDrain(int sig) {
+  // /ready answers 503 from now on (load balancers stop sending first).
+  stopping_.store(true);
   std::lock_guard<std::mutex> lock(mu_);
   draining_ = true;
   for (auto& w : workers_) w->StopAccepting();
@@ -191,9 +227,13 @@ void Server::Run() {
 }
 
 void Server::Stop() {
+  stopping_.store(true);
+  // Destroyed after the lock is released (see admin_).
+  std::unique_ptr<AdminServer> admin;
   // Under the lock: an Apply from the control client's thread either ran
   // before (and is done with the workers) or sees stopped_ and refuses.
   std::lock_guard<std::mutex> lock(mu_);
+  admin = std::move(admin_);
   stopped_ = true;
   for (auto& w : workers_) w->Stop();
   for (auto& w : workers_) w->Join();
@@ -201,6 +241,9 @@ void Server::Stop() {
 }
 
 std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
+  // The admin server this config replaces, destroyed after the lock is
+  // released (see admin_).
+  std::unique_ptr<AdminServer> retired_admin;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_ || draining_) return "the gateway is shutting down";
   if (next->workers != config_->workers) {
@@ -238,9 +281,28 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
       }
     }
     // Bind every new address on every worker before anything changes.
+    // The admin server last: nothing after it can fail.
     try {
       for (auto& w : workers_) {
         for (const auto& slot : fresh) w->Listen(slot);
+      }
+    } catch (...) {
+      for (auto& w : workers_) {
+        for (const auto& slot : fresh) w->Unlisten(slot);
+      }
+      throw;
+    }
+    // The admin server: kept (its auth and TLS swapped in) when its address
+    // is unchanged, else a new one bound before the old one closes.
+    try {
+      if (!next->admin) {
+        retired_admin = std::move(admin_);
+      } else if (admin_ && admin_->config().address == next->admin->address) {
+        admin_->Update(*next->admin);
+      } else {
+        auto fresh_admin = std::make_unique<AdminServer>(*next->admin, *this, *logger_);
+        retired_admin = std::move(admin_);
+        admin_ = std::move(fresh_admin);
       }
     } catch (...) {
       for (auto& w : workers_) {
@@ -271,12 +333,51 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   }
   slots_ = std::move(next_slots);
   config_ = std::move(next);
+  PublishStoreMetrics(slots_);
+  SetConfigVersionMetric(config_->version);
+  TopTalkers::Global().SetEnabled(config_->admin.has_value());
   return "";
 }
 
 void Server::SetRunAs(std::string user) {
   std::lock_guard<std::mutex> lock(mu_);
   run_as_ = std::move(user);
+}
+
+std::string Server::NotReadyReason() {
+  if (stopping_.load()) return "shutting down";
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return "shutting down";
+  if (workers_.empty()) return "listeners not started";
+  for (const auto& [path, store] : stores_) {
+    std::string why = store->Degraded();
+    if (!why.empty()) return "verdict store " + path + " degraded: " + why;
+  }
+  return "";
+}
+
+std::string Server::ConfigDumpJson() {
+  std::shared_ptr<const GatewayConfig> config;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    config = config_;
+  }
+  return mxs::ConfigDumpJson(*config);
+}
+
+std::shared_ptr<VerdictStore> Server::StoreOf(const std::string& name, std::string* listener,
+                                              std::string* error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& slot : slots_) {
+    auto l = slot->config();
+    if (!name.empty() && l->name != name) continue;
+    *listener = l->name;
+    auto store = slot->state()->store;
+    if (!store) *error = "listener " + l->name + " has no verdict store";
+    return store;
+  }
+  *error = name.empty() ? "no listener" : "no listener named " + name;
+  return nullptr;
 }
 
 void Server::SetReloadHandler(std::function<void()> handler) {

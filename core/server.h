@@ -5,6 +5,7 @@
 // gets in.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,20 +13,22 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_handler.h"
 #include "core/gateway_config.h"
 #include "core/logger.h"
 #include "core/worker.h"
 
 namespace mxs {
 
+class AdminServer;
 class VerdictStore;
 
-class Server {
+class Server : public AdminBackend {
  public:
   // `config_path` is re-read on SIGHUP (unless a reload handler is set).
   Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
          std::string config_path);
-  ~Server();
+  ~Server() override;
 
   // Opens every listener on every worker; throws std::runtime_error.
   void Start();
@@ -55,6 +58,12 @@ class Server {
 
   // Connections (sessions and relays) alive on all workers.
   size_t LiveConnections() const;
+  // AdminBackend: what the admin server (started by Start when the config
+  // has an admin section, changed by Apply) reads of the running gateway.
+  std::string NotReadyReason() override;
+  std::string ConfigDumpJson() override;
+  std::shared_ptr<VerdictStore> StoreOf(const std::string& name, std::string* listener,
+                                        std::string* error) override;
 
  private:
   void Reload();
@@ -78,6 +87,12 @@ class Server {
   std::string run_as_;
   bool stopped_ = false;
   bool draining_ = false;
+  // Set (without the lock) as soon as the gateway starts to stop, so /ready
+  // answers 503 at once, also while a drain holds the lock.
+  std::atomic<bool> stopping_{false};
+  // Replaced by Apply under mu_, but only ever destroyed outside it: its
+  // thread may be waiting for mu_ in one of the AdminBackend calls.
+  std::unique_ptr<AdminServer> admin_;
 };
 
 }  // namespace mxs
