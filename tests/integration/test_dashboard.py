@@ -408,6 +408,33 @@ class DashboardTest(MxscreenTestCase):
         print("dashboard screenshot: %s" % path)
         self.assertEqual(self.browser.console, [], "the page logged errors")
 
+    def test_parser_edge_cases_and_gateway_gone(self):
+        """The page's /metrics parser on escapes, odd values and junk lines;
+        a gateway that went away is said so, and the last numbers stay."""
+        self.browser.navigate(self.base + "?refresh=0")
+        self.browser.wait_for("window.mxsDashboard && mxsDashboard.samples >= 1")
+        text = ('# HELP x a "help"\\n line\n'
+                'a_total{l="q\\"uote",m="back\\\\slash",n="new\\nline"} 7\n'
+                'b{l="x"} NaN\nc +Inf\nd 1.5e3 1700000000\n'
+                'e{l="unterminated} 1\n{bad} 1\nf{l="v",} 2\n  \n')
+        got = self.browser.evaluate(
+            "Array.from(mxsDashboard.parseMetrics(%s)).map(([k, v]) => [k, v.map((s) => "
+            "[s.labels, String(s.value)])])" % json.dumps(text))
+        self.assertEqual(got, [
+            ["a_total", [[{"l": 'q"uote', "m": "back\\slash", "n": "new\nline"}, "7"]]],
+            ["b", [[{"l": "x"}, "NaN"]]],
+            ["c", [[{}, "Infinity"]]],
+            ["d", [[{}, "1500"]]],
+            ["f", [[{"l": "v"}, "2"]]],
+        ])
+        self.mx.stop()
+        self.browser.evaluate("mxsDashboard.refresh()")
+        page = self.browser.evaluate(COLLECT_JS)
+        self.assertEqual(page["samples"], 1)
+        self.assertRegex(page["status"], r"^Cannot reach the gateway: ")
+        self.assertTrue(self.browser.evaluate(
+            "document.querySelector('.top .status').classList.contains('error')"))
+
 
 if __name__ == "__main__":
     unittest.main()
