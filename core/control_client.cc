@@ -27,6 +27,12 @@ config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
   merged.set_node_id(local.node_id());
   *merged.mutable_control_plane() = local.control_plane();
   *merged.mutable_logging() = local.logging();
+  // The admin server is host-local too (its address, token and certificates).
+  if (local.has_admin()) {
+    *merged.mutable_admin() = local.admin();
+  } else {
+    merged.clear_admin();
+  }
   const auto& own = local.control_plane().listener_addresses();
   for (auto& l : *merged.mutable_listeners()) {
     auto it = own.find(l.name().empty() ? "smtp" : l.name());

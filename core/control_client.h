@@ -21,7 +21,7 @@ namespace mxs {
 extern const char kMxscreenVersion[];
 
 // A pushed config with the gateway's host-local settings on top: node_id,
-// control_plane and logging always come from the local bootstrap, and
+// control_plane, logging and admin always come from the local bootstrap, and
 // control_plane.listener_addresses replaces pushed listeners' addresses.
 config::v1::Bootstrap MergePushedConfig(const config::v1::Bootstrap& local,
                                         const config::v1::Bootstrap& pushed);

@@ -346,6 +346,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   if (out->workers > 256) throw ConfigError("workers", "at most 256 workers");
   out->store_path = b.store().path();
   out->logging = BuildLoggingConfig(b.logging());
+  out->admin = BuildAdminConfig(b, base_dir, read_local_files);
 
   const auto& dns = b.dns_resolver();
   for (int i = 0; i < dns.nameservers_size(); ++i) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_config.h"
 #include "core/dns_resolver.h"
 #include "core/duration.h"
 #include "core/filter.h"
@@ -105,6 +106,8 @@ struct GatewayConfig {
   // The DNS resolver of every worker (read at start; a reload keeps the old).
   DnsResolverOptions dns;
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
+  // The admin HTTP server; nullopt: none.
+  std::optional<AdminConfig> admin;
 };
 
 // Checks bootstrap.control_plane (and node_id, which it needs); nullopt when

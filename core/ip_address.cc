@@ -141,4 +141,19 @@ bool IsLoopbackHost(std::string_view host) {
   return *ip == *IpAddress::Parse("::1");
 }
 
+std::optional<IpAddress> ParseClientAddress(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  auto a = IpAddress::Parse(text);
+  if (!a || a->is_v4()) return a;
+  const auto& b = a->bytes();
+  for (int i = 0; i < 10; ++i) {
+    if (b[i] != 0) return a;
+  }
+  if (b[10] != 0xff || b[11] != 0xff) return a;
+  return IpAddress::V4(uint32_t{b[12]} << 24 | uint32_t{b[13]} << 16 | uint32_t{b[14]} << 8 |
+                       b[15]);
+}
+
 }  // namespace mxs

@@ -51,6 +51,11 @@ class Cidr {
   int prefix_ = 0;
 };
 
+// A client address as an operator types it: "192.0.2.1", "[2001:db8::1]",
+// or "::ffff:192.0.2.1" (kept as IPv4: the gateway sees such a client as
+// IPv4, so that is the key its passes live under). nullopt when malformed.
+std::optional<IpAddress> ParseClientAddress(std::string_view text);
+
 // A client or server endpoint as logs write it: "[addr]:port".
 // "localhost", 127.0.0.0/8, "::1" or "[::1]": a host name or address that
 // stays on this machine (for refusing plaintext elsewhere).

@@ -203,4 +203,25 @@ double Registry::Value(const std::string& name, const Labels& labels) const {
   return -1;
 }
 
+std::vector<std::pair<Labels, double>> Registry::Collect(const std::string& name) const {
+  std::vector<std::pair<Labels, double>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) return out;
+  for (const auto& [key, s] : it->second.series) {
+    double v = -1;
+    if (s.histogram) {
+      v = static_cast<double>(s.histogram->count());
+    } else if (s.read) {
+      v = s.read();
+    } else if (s.counter) {
+      v = static_cast<double>(s.counter->value());
+    } else if (s.gauge) {
+      v = static_cast<double>(s.gauge->value());
+    }
+    out.emplace_back(s.labels, v);
+  }
+  return out;
+}
+
 }  // namespace mxs::metrics

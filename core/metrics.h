@@ -97,6 +97,11 @@ class Registry {
   // or -1 when there is no such series. For tests and the dashboard.
   double Value(const std::string& name, const Labels& labels = {}) const;
 
+  // Every series of `name` with its labels and value (as Value reads it),
+  // in rendering order; empty when there is no such metric. For the admin
+  // server's JSON summary, which must show the numbers /metrics shows.
+  std::vector<std::pair<Labels, double>> Collect(const std::string& name) const;
+
  private:
   enum class Type { kCounter, kGauge, kHistogram };
   struct Series {

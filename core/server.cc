@@ -7,7 +7,9 @@
 
 #include <csignal>
 
+#include "core/admin_server.h"
 #include "core/ares_resolver.h"
+#include "core/config_dump.h"
 #include "core/config_error.h"
 #include "core/verdict_store.h"
 
@@ -92,6 +94,8 @@ void Server::Start() {
     logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", l->name.c_str(),
                   l->address.ToString().c_str(), l->chain.size(), config_->workers);
   }
+  // After the listeners: /ready answers 200 from its first request on.
+  if (config_->admin) admin_ = std::make_unique<AdminServer>(*config_->admin, *this, *logger_);
 }
 
 void Server::Run() {
@@ -127,9 +131,12 @@ void Server::Run() {
 }
 
 void Server::Stop() {
+  // Destroyed after the lock is released (see admin_).
+  std::unique_ptr<AdminServer> admin;
   // Under the lock: an Apply from the control client's thread either ran
   // before (and is done with the workers) or sees stopped_ and refuses.
   std::lock_guard<std::mutex> lock(mu_);
+  admin = std::move(admin_);
   stopped_ = true;
   for (auto& w : workers_) w->Stop();
   for (auto& w : workers_) w->Join();
@@ -137,6 +144,9 @@ void Server::Stop() {
 }
 
 std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
+  // The admin server this config replaces, destroyed after the lock is
+  // released (see admin_).
+  std::unique_ptr<AdminServer> retired_admin;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return "the gateway is shutting down";
   if (next->workers != config_->workers) {
@@ -174,9 +184,28 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
       }
     }
     // Bind every new address on every worker before anything changes.
+    // The admin server last: nothing after it can fail.
     try {
       for (auto& w : workers_) {
         for (const auto& slot : fresh) w->Listen(slot);
+      }
+    } catch (...) {
+      for (auto& w : workers_) {
+        for (const auto& slot : fresh) w->Unlisten(slot);
+      }
+      throw;
+    }
+    // The admin server: kept (its auth and TLS swapped in) when its address
+    // is unchanged, else a new one bound before the old one closes.
+    try {
+      if (!next->admin) {
+        retired_admin = std::move(admin_);
+      } else if (admin_ && admin_->config().address == next->admin->address) {
+        admin_->Update(*next->admin);
+      } else {
+        auto fresh_admin = std::make_unique<AdminServer>(*next->admin, *this, *logger_);
+        retired_admin = std::move(admin_);
+        admin_ = std::move(fresh_admin);
       }
     } catch (...) {
       for (auto& w : workers_) {
@@ -202,6 +231,41 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   slots_ = std::move(next_slots);
   config_ = std::move(next);
   return "";
+}
+
+std::string Server::NotReadyReason() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return "shutting down";
+  if (workers_.empty()) return "listeners not started";
+  for (const auto& [path, store] : stores_) {
+    std::string why = store->Degraded();
+    if (!why.empty()) return "verdict store " + path + " degraded: " + why;
+  }
+  return "";
+}
+
+std::string Server::ConfigDumpJson() {
+  std::shared_ptr<const GatewayConfig> config;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    config = config_;
+  }
+  return mxs::ConfigDumpJson(*config);
+}
+
+std::shared_ptr<VerdictStore> Server::StoreOf(const std::string& name, std::string* listener,
+                                              std::string* error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& slot : slots_) {
+    auto l = slot->config();
+    if (!name.empty() && l->name != name) continue;
+    *listener = l->name;
+    auto store = slot->state()->store;
+    if (!store) *error = "listener " + l->name + " has no verdict store";
+    return store;
+  }
+  *error = name.empty() ? "no listener" : "no listener named " + name;
+  return nullptr;
 }
 
 void Server::SetReloadHandler(std::function<void()> handler) {

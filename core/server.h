@@ -11,20 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_handler.h"
 #include "core/gateway_config.h"
 #include "core/logger.h"
 #include "core/worker.h"
 
 namespace mxs {
 
+class AdminServer;
 class VerdictStore;
 
-class Server {
+class Server : public AdminBackend {
  public:
   // `config_path` is re-read on SIGHUP (unless a reload handler is set).
   Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
          std::string config_path);
-  ~Server();
+  ~Server() override;
 
   // Opens every listener on every worker; throws std::runtime_error.
   void Start();
@@ -43,6 +45,13 @@ class Server {
   // only its bootstrap's own part).
   void SetReloadHandler(std::function<void()> handler);
 
+  // AdminBackend: what the admin server (started by Start when the config
+  // has an admin section, changed by Apply) reads of the running gateway.
+  std::string NotReadyReason() override;
+  std::string ConfigDumpJson() override;
+  std::shared_ptr<VerdictStore> StoreOf(const std::string& name, std::string* listener,
+                                        std::string* error) override;
+
  private:
   void Reload();
   // The store at the listener's path, opened on first use and kept open for
@@ -60,6 +69,9 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::function<void()> reload_handler_;
   bool stopped_ = false;
+  // Replaced by Apply under mu_, but only ever destroyed outside it: its
+  // thread may be waiting for mu_ in one of the AdminBackend calls.
+  std::unique_ptr<AdminServer> admin_;
 };
 
 }  // namespace mxs

@@ -41,23 +41,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// "192.0.2.1", "[2001:db8::1]", "::ffff:192.0.2.1" (kept as IPv4: the gateway
-// sees such a client as IPv4, so that is the key its passes live under).
-std::optional<IpAddress> ParseClient(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
-  }
-  auto a = IpAddress::Parse(text);
-  if (!a || a->is_v4()) return a;
-  const auto& b = a->bytes();
-  for (int i = 0; i < 10; ++i) {
-    if (b[i] != 0) return a;
-  }
-  if (b[10] != 0xff || b[11] != 0xff) return a;
-  return IpAddress::V4(uint32_t{b[12]} << 24 | uint32_t{b[13]} << 16 | uint32_t{b[14]} << 8 |
-                       b[15]);
-}
-
 std::string FormatUtc(int64_t t) {
   time_t tt = static_cast<time_t>(t);
   struct tm tm;
@@ -254,7 +237,7 @@ PostmapLine ParsePostmapCacheLine(std::string_view line, PostmapCacheEntry* entr
   value.remove_prefix(std::min(value.size(), value.find_first_not_of(" \t")));
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   if (EqualsIgnoreCase(key, kCleanupStamp)) return PostmapLine::kIgnored;
-  auto address = ParseClient(key);
+  auto address = ParseClientAddress(key);
   if (!address) {
     *error = "bad address \"" + std::string(key) + "\"";
     return PostmapLine::kBad;
@@ -301,7 +284,7 @@ int RunVerdictCommand(const VerdictCliOptions& options, std::ostream& out, std::
         << "\" (expected get, delete or import)\n";
     return 2;
   }
-  auto client = ParseClient(options.address);
+  auto client = ParseClientAddress(options.address);
   if (!client) {
     err << "mxscreen: verdict " << options.command << ": bad address \"" << options.address
         << "\"\n";

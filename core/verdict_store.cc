@@ -436,6 +436,23 @@ class RocksVerdictStore : public VerdictStore {
   uint64_t error_count() const override { return errors_.load(std::memory_order_relaxed); }
   size_t cached_records() const override { return cache_.size(); }
 
+  uint64_t ApproximateRecords() override {
+    std::shared_lock<std::shared_mutex> lock(db_mu_, std::try_to_lock);
+    if (!lock || !db_) return 0;
+    uint64_t n = 0;
+    if (!db_->GetIntProperty("rocksdb.estimate-num-keys", &n)) return 0;
+    return n;
+  }
+
+  std::string Degraded() const override {
+    if (reopening_.load(std::memory_order_acquire)) return "being reopened after an error";
+    if (writes_suspended_.load(std::memory_order_acquire)) {
+      return "writes suspended after a failed write, until the store is reopened";
+    }
+    if (failing_.load(std::memory_order_relaxed)) return "reads failing";
+    return "";
+  }
+
   void CompactNow() override {
     DbRef db(this, DbRef::kWrite);
     if (!db) return;

@@ -86,6 +86,13 @@ class VerdictStore {
   virtual uint64_t error_count() const = 0;
   // Records held decoded in memory (VerdictStoreOptions::memory_records).
   virtual size_t cached_records() const = 0;
+  // Records in the store: RocksDB's estimate (exact while nothing was
+  // deleted or overwritten since the last compaction); 0 while closed.
+  virtual uint64_t ApproximateRecords() = 0;
+  // Why the store is not fully working right now, "" when it is: a reopen
+  // under way, writes suspended after a failed write, reads failing. The
+  // gateway screens on (as if nothing were cached); /ready reports it.
+  virtual std::string Degraded() const = 0;
   // Runs the cleanup now (what the background thread does every
   // cleanup_interval): drops records past retention. For tests and tools.
   virtual void CompactNow() = 0;

@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake ninja-build g++ pkg-config libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc grpc-proto libboost-dev libc-ares-dev librocksdb-dev
-  libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev)
+  libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev)
 # Real peers used by the tests and the quick start.
 PEER_PKGS=(postfix swaks haproxy rbldnsd bind9-dnsutils python3
   chromium)  # chromium: the dashboard test (tests/integration/test_dashboard.py)
