@@ -389,7 +389,12 @@
 
   function setStatus(text, error) {
     document.getElementById("status-text").textContent = text;
-    document.querySelector(".top .status").classList.toggle("error", !!error);
+    const status = document.querySelector(".top .status");
+    const wasError = status.classList.contains("error");
+    status.classList.toggle("error", !!error);
+    if (wasError !== !!error) {
+      document.getElementById("alert").textContent = error ? text : "Connected to the gateway again.";
+    }
   }
 
   async function fetchText(url) {
