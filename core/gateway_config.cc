@@ -4,14 +4,18 @@
 
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
 #include "core/config_error.h"
 #include "core/filter_registry.h"
+#include "core/listener_metrics.h"
 #include "core/proto_yaml.h"
 
 namespace mxs {
@@ -347,6 +351,22 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
   out->store_path = b.store().path();
   out->logging = BuildLoggingConfig(b.logging());
   out->admin = BuildAdminConfig(b, base_dir, read_local_files);
+  {
+    // FNV-1a 64 of the deterministic serialization: the same config from a
+    // file or a push gets the same version.
+    std::string bytes;
+    {
+      pb::io::StringOutputStream raw(&bytes);
+      pb::io::CodedOutputStream coded(&raw);
+      coded.SetSerializationDeterministic(true);
+      b.SerializeToCodedStream(&coded);
+    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    out->version = hex;
+  }
 
   const auto& dns = b.dns_resolver();
   for (int i = 0; i < dns.nameservers_size(); ++i) {
@@ -418,6 +438,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
                                                store_path + ".cleanup_interval");
     if (store.has_memory_records()) lc->store_memory_records = store.memory_records();
     lc->chain = BuildChain(l, path, base_dir, read_local_files);
+    lc->metrics = std::make_shared<const ListenerMetrics>(MakeListenerMetrics(*lc));
     out->listeners.push_back(std::move(lc));
   }
   return out;

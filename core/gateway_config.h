@@ -22,6 +22,8 @@ namespace mxs {
 // The config messages, under a short name.
 namespace config = ::mxscreen::config;
 
+struct ListenerMetrics;
+
 struct ChainEntry {
   std::string name;
   std::shared_ptr<const FilterFactory> factory;
@@ -75,6 +77,8 @@ struct ListenerConfig {
   // Enabled entries only, in configured order: a disabled test does not run
   // and does not count against a client.
   std::vector<ChainEntry> chain;
+  // Its metric series, looked up once here (core/listener_metrics.h).
+  std::shared_ptr<const ListenerMetrics> metrics;
 };
 
 struct LoggingConfig {
@@ -108,6 +112,8 @@ struct GatewayConfig {
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
   // The admin HTTP server; nullopt: none.
   std::optional<AdminConfig> admin;
+  // A hash of the config (of `source`): mxs_config_info's version label.
+  std::string version;
 };
 
 // Checks bootstrap.control_plane (and node_id, which it needs); nullopt when

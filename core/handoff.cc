@@ -12,6 +12,7 @@
 
 #include <array>
 
+#include "core/listener_metrics.h"
 #include "core/proxy_header.h"
 #include "core/worker.h"
 
@@ -72,6 +73,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
         down_(backend_, req_.client) {}
 
   ~Relay() {
+    // The session handed its place in mxs_connections_active over.
+    config_->metrics->active->Add(-1);
     if (in_post_queue_) state_->post_queue.fetch_sub(1);
     if (relaying_) state_->relayed.fetch_sub(1);
   }
@@ -80,6 +83,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
     if (state_->relayed.load() >= config_->limits.relay_limit ||
         state_->post_queue.load() >= config_->limits.post_queue_limit) {
       Log("NOQUEUE: reject: CONNECT from %s: all server ports busy", req_.client_tag.c_str());
+      config_->metrics->Reject("421");
       Fail();
       return;
     }
@@ -112,6 +116,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
       }
       Log("warning: hand-off of %s failed: no backend reachable: %s", req_.client_tag.c_str(),
           failures_.c_str());
+      config_->metrics->handoff_failures->Inc();
+      config_->metrics->Reject("421");
       Fail();
       return;
     }
@@ -159,6 +165,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   }
 
   void Connected() {
+    config_->metrics->handoffs->Inc();
     state_->post_queue.fetch_sub(1);
     in_post_queue_ = false;
     state_->relayed.fetch_add(1);

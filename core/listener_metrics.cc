@@ -10,9 +10,9 @@ namespace {
 
 using metrics::Registry;
 
-constexpr const char* kOutcomeNames[] = {"pass_new",  "pass_old", "allowlisted",
+constexpr const char* kOutcomeNames[] = {"pass_new",   "pass_old", "allowlisted",
                                          "denylisted", "rejected", "dropped",
-                                         "hangup",    "limit",    "listener_fail"};
+                                         "hangup",     "limit",    "listener_fail"};
 static_assert(sizeof kOutcomeNames / sizeof kOutcomeNames[0] ==
               static_cast<size_t>(SessionOutcome::kCount));
 
@@ -59,13 +59,15 @@ ListenerMetrics MakeListenerMetrics(const ListenerConfig& l) {
   }
   m.handoffs = &r.GetCounter("mxs_handoffs_total",
                              "Clients handed to a backend MTA (the backend connection is up).", ll);
-  m.handoff_failures = &r.GetCounter(
-      "mxs_handoff_failures_total", "Hand-offs that failed: no backend MTA was reachable.", ll);
+  m.handoff_failures = &r.GetCounter("mxs_handoff_failures_total",
+                                     "Hand-offs that failed: no backend MTA was reachable.", ll);
   const char* lookups_help = "Verdict store lookups at connect, by result (hit: a record found).";
-  m.lookup_hit =
-      &r.GetCounter("mxs_verdict_lookups_total", lookups_help, {{"listener", l.name}, {"result", "hit"}});
+  m.lookup_hit = &r.GetCounter("mxs_verdict_lookups_total", lookups_help,
+                               {{"listener", l.name}, {"result", "hit"}});
   m.lookup_miss = &r.GetCounter("mxs_verdict_lookups_total", lookups_help,
                                 {{"listener", l.name}, {"result", "miss"}});
+  m.stress = &r.GetGauge("mxs_stress_mode",
+                         "1 while the listener is in stress mode (pre-queue near its limit).", ll);
   m.r421_ = &Rejections(l.name, "421");
   m.r450_ = &Rejections(l.name, "450");
   m.r521_ = &Rejections(l.name, "521");
@@ -78,7 +80,8 @@ ListenerMetrics MakeListenerMetrics(const ListenerConfig& l) {
       return &r.GetCounter("mxs_filter_verdicts_total", verdicts_help,
                            {{"listener", l.name}, {"filter", e.name}, {"verdict", verdict}});
     };
-    m.filters.push_back({counter("pass"), counter("fail"), counter("would_fail"), counter("cached")});
+    m.filters.push_back(
+        {counter("pass"), counter("fail"), counter("would_fail"), counter("cached")});
   }
   return m;
 }
@@ -88,8 +91,9 @@ void SetConfigVersionMetric(const std::string& version) {
   static std::string current;
   std::lock_guard<std::mutex> lock(mu);
   if (version == current) return;
-  const char* help = "The running config's version (a hash of the config file, or the control "
-                     "plane's version_info); 1 for the running one.";
+  const char* help =
+      "The running config's version (a hash of the config file, or the control "
+      "plane's version_info); 1 for the running one.";
   if (!current.empty()) {
     Registry::Get().GetGauge("mxs_config_info", help, {{"version", current}}).Set(0);
   }

@@ -49,6 +49,7 @@ struct ListenerMetrics {
   metrics::Counter* handoff_failures = nullptr;
   metrics::Counter* lookup_hit = nullptr;
   metrics::Counter* lookup_miss = nullptr;
+  metrics::Gauge* stress = nullptr;  // 0/1
   // Parallel to ListenerConfig::chain.
   std::vector<FilterMetrics> filters;
 

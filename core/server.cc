@@ -11,6 +11,8 @@
 #include "core/ares_resolver.h"
 #include "core/config_dump.h"
 #include "core/config_error.h"
+#include "core/listener_metrics.h"
+#include "core/metrics.h"
 #include "core/verdict_store.h"
 
 namespace mxs {
@@ -44,6 +46,31 @@ std::shared_ptr<ListenerState> NewListenerState(const ListenerConfig& l,
   auto state = std::make_shared<ListenerState>(l.handoff.backends.size());
   state->store = std::move(store);
   return state;
+}
+// The store series of each listener, read when /metrics is rendered. A weak
+// reference: the metrics registry lives on after the server, the store must
+// not (it closes RocksDB when the server goes).
+void PublishStoreMetrics(const std::vector<std::shared_ptr<ListenerSlot>>& slots) {
+  auto& r = metrics::Registry::Get();
+  for (const auto& slot : slots) {
+    auto store = slot->state()->store;
+    if (!store) continue;
+    std::weak_ptr<VerdictStore> weak = store;
+    metrics::Labels labels = {{"listener", slot->config()->name}};
+    r.SetGaugeCallback("mxs_verdict_store_records",
+                       "Records in the listener's verdict store (RocksDB's estimate).", labels,
+                       [weak] {
+                         auto s = weak.lock();
+                         return s ? static_cast<double>(s->ApproximateRecords()) : 0.0;
+                       });
+    r.SetGaugeCallback("mxs_verdict_store_degraded",
+                       "1 while the listener's verdict store is degraded (screening as if "
+                       "nothing were cached; /ready says why).",
+                       labels, [weak] {
+                         auto s = weak.lock();
+                         return s && !s->Degraded().empty() ? 1.0 : 0.0;
+                       });
+  }
 }
 }  // namespace
 
@@ -94,6 +121,8 @@ void Server::Start() {
     logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", l->name.c_str(),
                   l->address.ToString().c_str(), l->chain.size(), config_->workers);
   }
+  PublishStoreMetrics(slots_);
+  SetConfigVersionMetric(config_->version);
   // After the listeners: /ready answers 200 from its first request on.
   if (config_->admin) admin_ = std::make_unique<AdminServer>(*config_->admin, *this, *logger_);
 }
@@ -230,6 +259,8 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
   }
   slots_ = std::move(next_slots);
   config_ = std::move(next);
+  PublishStoreMetrics(slots_);
+  SetConfigVersionMetric(config_->version);
   return "";
 }
 

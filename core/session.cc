@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "core/handoff.h"
+#include "core/top_talkers.h"
 #include "core/verdict_store.h"
 #include "core/worker.h"
 
@@ -29,6 +30,7 @@ Session::Session(Worker& worker, std::shared_ptr<const ListenerConfig> config,
 
 Session::~Session() {
   ReleaseScreeningSlots();
+  if (active_counted_) M().active->Add(-1);
   for (auto& s : slots_) {
     if (s.filter) s.filter->OnSessionEnd(*this);
   }
@@ -47,6 +49,19 @@ void Session::Log(const char* fmt, ...) {
 
 // The worker's resolver: a session's lookups run on its own event loop.
 DnsResolver* Session::dns_resolver() { return worker_.dns_resolver(); }
+
+void Session::RecordOutcome(SessionOutcome o) {
+  if (outcome_recorded_) return;
+  outcome_recorded_ = true;
+  M().Outcome(o);
+}
+
+void Session::RecordReject(std::string_view reply) {
+  M().Reject(reply);
+  TopTalkers::Global().Record(client_.address);
+}
+
+void Session::OnRcptRejected(std::string_view reply) { RecordReject(reply); }
 
 void Session::LogAs(const char* service, const std::string& line) {
   // "postfix/postscreen" -> "postfix/<service>"; a name without a slash is
@@ -77,6 +92,9 @@ void Session::Start() {
   if (!peer_ip || !local_ip) return;
   client_ = {*peer_ip, port_of(peer)};
   server_ = {*local_ip, port_of(local)};
+  M().total->Inc();
+  M().active->Add(1);
+  active_counted_ = true;
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   if (StartListenerPhase(0)) return;
@@ -158,6 +176,8 @@ void Session::FailListenerPhase(const std::string& reply) {
   listener_filter_.reset();
   closed_ = true;
   phase_ = Phase::kDone;
+  M().Reject(reply);  // the client is not known yet: not a top talker
+  RecordOutcome(SessionOutcome::kListenerFail);
   // Best effort, as postscreen's: the client may be gone already.
   out_ = reply + "\r\n";
   asio::async_write(socket_, asio::buffer(out_),
@@ -179,12 +199,16 @@ void Session::ConnectPhase() {
   const LimitsConfig& limits = config_->limits;
   if (!state_->clients.TryAcquire(client_.address, limits.client_connection_count_limit)) {
     Log("NOQUEUE: reject: CONNECT from %s: too many connections", client_tag_);
+    RecordReject("421");
+    RecordOutcome(SessionOutcome::kLimit);
     ReplyAndClose("421 4.7.0 Error: too many connections\r\n");
     return;
   }
   client_counted_ = true;
   if (state_->post_queue.load() >= limits.post_queue_limit) {
     Log("NOQUEUE: reject: CONNECT from %s: all server ports busy", client_tag_);
+    RecordReject("421");
+    RecordOutcome(SessionOutcome::kLimit);
     ReplyAndClose("421 4.3.2 All server ports are busy\r\n");
     return;
   }
@@ -199,6 +223,7 @@ void Session::ConnectPhase() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Outcome o = Apply(i, slots_[i].filter->OnConnect(*this));
     if (o == Outcome::kAllow) {
+      RecordOutcome(SessionOutcome::kAllowlisted);
       HandOff();
       return;
     }
@@ -207,6 +232,7 @@ void Session::ConnectPhase() {
 
   if (ApplyCachedPasses() && enforced_reply_.empty()) {
     Log("PASS OLD %s", client_tag_);
+    RecordOutcome(SessionOutcome::kPassOld);
     HandOff();
     return;
   }
@@ -215,12 +241,15 @@ void Session::ConnectPhase() {
   uint32_t under_test = state_->under_test.load();
   if (under_test + 1 >= limits.pre_queue_limit) {
     Log("reject: connect from %s: all screening ports busy", client_tag_);
+    RecordReject("421");
+    RecordOutcome(SessionOutcome::kLimit);
     ReplyAndClose("421 4.3.2 All screening ports are busy\r\n");
     return;
   }
   under_test = state_->under_test.fetch_add(1) + 1;
   under_test_ = true;
   if (state_->UpdateStress(under_test, limits.pre_queue_limit) > 0) {
+    M().stress->Set(1);
     Log("entering STRESS mode with %u connections", under_test);
   }
   StartEarlyTests();
@@ -231,6 +260,7 @@ bool Session::ApplyCachedPasses() {
   for (const auto& e : config_->chain) any_cached |= e.traits.cached;
   if (!any_cached || !state_->store) return false;
   auto record = state_->store->Lookup(client_.address);
+  (record ? M().lookup_hit : M().lookup_miss)->Inc();
   if (!record) return false;
   int64_t now = time(nullptr);
   bool all = true;
@@ -240,6 +270,7 @@ bool Session::ApplyCachedPasses() {
     if (slots_[i].state == TestState::kTodo && record->ExpiryOf(e.name) > now) {
       slots_[i].state = TestState::kPassed;
       slots_[i].from_cache = true;
+      M().filters[i].cached->Inc();
     } else {
       all = false;
     }
@@ -267,7 +298,10 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
       PassTest(i, v.ttl.count() > 0 ? v.ttl : slot.ttl);
       return Outcome::kGoOn;
     case Verdict::Kind::kAllow:
-      if (phase_ == Phase::kConnect) return Outcome::kAllow;
+      if (phase_ == Phase::kConnect) {
+        M().filters[i].pass->Inc();
+        return Outcome::kAllow;
+      }
       PassTest(i, slot.ttl);
       return Outcome::kGoOn;
     case Verdict::Kind::kAllowOthers: {
@@ -288,6 +322,8 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
     case Verdict::Kind::kDeny:
       switch (entry.action) {
         case Action::kIgnore:
+          // Dry-run: what would have failed is counted, not acted on.
+          M().filters[i].would_fail->Inc();
           // Logged by the filter and not acted on. A test before the greeting
           // repeats next time; a deep test would keep a good client in the
           // engine forever, so, as postscreen does, it counts as passed until
@@ -297,19 +333,25 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
             for (const auto& e : config_->chain) {
               if (e.traits.cached && e.ttl < shortest) shortest = e.ttl;
             }
-            PassTest(i, shortest);
+            PassTest(i, shortest, false);
           } else {
             FailTest(i);
           }
           return Outcome::kGoOn;
         case Action::kEnforce:
+          M().filters[i].fail->Inc();
+          if (v.kind == Verdict::Kind::kDeny) denied_ = true;
           FailTest(i);
           failed_hard_ = true;
           enforced_reply_ = "550 " + v.reply;
           return Outcome::kGoOn;
         case Action::kDrop:
+          M().filters[i].fail->Inc();
           FailTest(i);
           failed_hard_ = true;
+          RecordReject("521");
+          RecordOutcome(v.kind == Verdict::Kind::kDeny || denied_ ? SessionOutcome::kDenylisted
+                                                                  : SessionOutcome::kDropped);
           ReplyAndClose("521 " + (v.drop_reply.empty() ? v.reply : v.drop_reply) + "\r\n");
           return Outcome::kDropped;
       }
@@ -317,8 +359,9 @@ Session::Outcome Session::Apply(size_t i, Verdict v) {
   return Outcome::kGoOn;
 }
 
-void Session::PassTest(size_t i, Seconds ttl) {
+void Session::PassTest(size_t i, Seconds ttl, bool count) {
   if (slots_[i].state == TestState::kFailed) return;
+  if (count && slots_[i].state != TestState::kPassed) M().filters[i].pass->Inc();
   slots_[i].state = TestState::kPassed;
   slots_[i].ttl = ttl;
 }
@@ -482,6 +525,7 @@ void Session::AfterEarlyTests() {
   }
   StorePasses();
   LogPassNewIfComplete();
+  RecordOutcome(SessionOutcome::kPassNew);
   HandOff();
 }
 
@@ -691,6 +735,13 @@ void Session::Close() {
   closed_ = true;
   phase_ = Phase::kDone;
   StopTimers();
+  if (failed_hard_) {
+    RecordOutcome(denied_ ? SessionOutcome::kDenylisted : SessionOutcome::kRejected);
+  } else if (pass_new_logged_) {
+    RecordOutcome(SessionOutcome::kPassNew);
+  } else {
+    RecordOutcome(SessionOutcome::kHangup);
+  }
   Log("DISCONNECT %s", client_tag_);
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -703,6 +754,7 @@ void Session::ReleaseScreeningSlots() {
     uint32_t n = state_->under_test.fetch_sub(1) - 1;
     under_test_ = false;
     if (state_->UpdateStress(n, config_->limits.pre_queue_limit) < 0) {
+      M().stress->Set(0);
       Log("leaving STRESS mode with %u connections", n);
     }
   }
@@ -727,6 +779,8 @@ void Session::HandOff() {
   phase_ = Phase::kDone;
   HandoffRequest req{std::move(socket_), client_,      server_,
                      std::move(in_),     teaser_sent_, client_tag_};
+  // The relay counts the connection as active from here on.
+  active_counted_ = false;
   StartHandoff(worker_, config_, state_, std::move(req));
 }
 

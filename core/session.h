@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "core/gateway_config.h"
 #include "core/greet_wait_queue.h"
+#include "core/listener_metrics.h"
 #include "core/listener_state.h"
 #include "core/smtp_engine.h"
 
@@ -47,6 +48,7 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string_view enforced_rcpt_reply() const override { return enforced_reply_; }
   DnsResolver* dns_resolver() override;
   void LogAs(const char* service, const std::string& line) override;
+  void OnRcptRejected(std::string_view reply) override;
 
  private:
   // Per chain entry: what this session knows of the test. The transitions
@@ -81,8 +83,15 @@ class Session : public std::enable_shared_from_this<Session>,
   bool ApplyCachedPasses();
   // Applies one verdict of chain entry `i`.
   Outcome Apply(size_t i, Verdict v);
-  void PassTest(size_t i, Seconds ttl);
+  // `count`: record the verdict in the metrics (false when the pass stands
+  // in for an ignored failure, already counted as would_fail).
+  void PassTest(size_t i, Seconds ttl, bool count = true);
   void FailTest(size_t i);
+  // Metrics: the connection's one outcome (the first call wins), and a
+  // rejecting reply by its code (also feeding the top-talkers tracker).
+  const ListenerMetrics& M() const { return *config_->metrics; }
+  void RecordOutcome(SessionOutcome o);
+  void RecordReject(std::string_view reply);
 
   void StartEarlyTests();
   void ReadEarlyInput();
@@ -143,6 +152,9 @@ class Session : public std::enable_shared_from_this<Session>,
   std::shared_ptr<Filter> listener_filter_;
   size_t listener_index_ = 0;
   bool client_counted_ = false;
+  bool active_counted_ = false;  // in mxs_connections_active (the relay takes it over)
+  bool outcome_recorded_ = false;
+  bool denied_ = false;  // a connect-time deny acted on (enforce or drop)
   bool under_test_ = false;
   bool teaser_sent_ = false;
   bool early_input_ = false;  // the client talked before its turn

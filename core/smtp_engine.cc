@@ -190,6 +190,7 @@ void SmtpEngine::Rcpt(std::string_view arg, std::string* out) {
   host_.Log("NOQUEUE: reject: RCPT from %s: %.*s; from=<%s>, to=<%.*s>, proto=%s, helo=<%s>",
             host_.client_tag(), static_cast<int>(reply.size()), reply.data(), sender_.c_str(),
             static_cast<int>(rcpt.size()), rcpt.data(), esmtp_ ? "ESMTP" : "SMTP", helo_.c_str());
+  host_.OnRcptRejected(reply);
   out->append(reply.data(), reply.size());
   *out += "\r\n";
 }

@@ -21,6 +21,8 @@ class SmtpEngineHost {
   virtual const char* client_tag() const = 0;
   // The full reply for RCPT ("550 5.3.2 ..."); empty means "450 4.3.2 ...".
   virtual std::string_view enforced_rcpt_reply() const = 0;
+  // A RCPT was refused with `reply` (the NOQUEUE line is logged): metrics.
+  virtual void OnRcptRejected(std::string_view reply) { (void)reply; }
 };
 
 class SmtpEngine {

@@ -26,6 +26,21 @@ void Settings::Index() {
     if (it == domains.end()) domains.push_back(site.domain);
   }
   error_code_warned = std::make_unique<std::atomic<bool>[]>(domains.size());
+  auto& r = metrics::Registry::Get();
+  list_metrics.clear();
+  for (const auto& d : domains) {
+    metrics::Labels l = {{"list", d}};
+    list_metrics.push_back(
+        {&r.GetCounter("mxs_dnsbl_lookups_total", "DNSBL/DNSWL queries sent, per list.", l),
+         &r.GetCounter("mxs_dnsbl_hits_total",
+                       "DNSBL/DNSWL answers that listed the client (an address a site of the "
+                       "list matches), per list.",
+                       l),
+         &r.GetHistogram("mxs_dnsbl_lookup_duration_seconds",
+                         "Time from a DNSBL/DNSWL query to its answer (not found and timeouts "
+                         "included), per list.",
+                         l, metrics::LatencyBuckets())});
+  }
 }
 
 Seconds ClampTtl(std::optional<uint32_t> smallest, Seconds min, Seconds max) {
@@ -83,7 +98,9 @@ Verdict DnsblFilter::OnBeforeGreeting(SessionCallbacks& cb) {
   std::string reversed = ReverseName(cb.client().address);
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s_->timeout);
   outstanding_ = s_->domains.size();
+  started_ = std::chrono::steady_clock::now();
   for (size_t d = 0; d < s_->domains.size(); ++d) {
+    s_->list_metrics[d].lookups->Inc();
     // The callback runs later on this session's thread; the handle in
     // lookups_ dies with this filter, which cancels it.
     lookups_.push_back(resolver->LookupA(reversed + "." + s_->domains[d], timeout,
@@ -96,6 +113,17 @@ void DnsblFilter::OnAnswer(size_t d, const DnsAnswer& a) {
   if (concluded_ || answers_[d]) return;
   answers_[d] = a;
   const std::string& domain = s_->domains[d];
+  const Settings::ListMetrics& m = s_->list_metrics[d];
+  m.duration->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  if (a.status == DnsAnswer::Status::kFound) {
+    bool listed = false;
+    for (size_t i = 0; i < s_->sites.size() && !listed; ++i) {
+      if (s_->site_domain[i] != d) continue;
+      for (uint32_t addr : a.ipv4) listed |= s_->sites[i].Matches(addr);
+    }
+    if (listed) m.hits->Inc();
+  }
   std::string client = cb_->client().address.ToString();
   char line[512];
   switch (a.status) {

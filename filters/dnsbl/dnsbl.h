@@ -18,6 +18,7 @@
 
 #include "core/dns_resolver.h"
 #include "core/filter.h"
+#include "core/metrics.h"
 #include "filters/dnsbl/site.h"
 
 namespace mxs::dnsbl {
@@ -40,8 +41,15 @@ struct Settings {
   // One warning per list about error-code answers (they repeat on every
   // query while a list refuses this resolver; once says it).
   std::unique_ptr<std::atomic<bool>[]> error_code_warned;
+  // Per domain: its metric series (mxs_dnsbl_*{list}), looked up in Index().
+  struct ListMetrics {
+    metrics::Counter* lookups;
+    metrics::Counter* hits;
+    metrics::Histogram* duration;
+  };
+  std::vector<ListMetrics> list_metrics;
 
-  // Fills domains/site_domain (and the warning flags) from sites.
+  // Fills domains/site_domain (and the warning flags and metrics) from sites.
   void Index();
 };
 
@@ -77,6 +85,7 @@ class DnsblFilter : public Filter {
   SessionCallbacks* cb_ = nullptr;  // valid until OnSessionEnd
   std::vector<std::unique_ptr<DnsLookup>> lookups_;
   std::vector<std::optional<DnsAnswer>> answers_;
+  std::chrono::steady_clock::time_point started_;  // when the queries went out
   size_t outstanding_ = 0;
   bool concluded_ = false;
 };
