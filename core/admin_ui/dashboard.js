@@ -186,6 +186,13 @@
     return values;
   }
 
+  // How much a counter grew from `before` to `now`. A counter that went
+  // down was reset (the gateway restarted): it grew by its whole new value,
+  // as Prometheus's increase() counts it.
+  function increase(before, now) {
+    return now >= before ? now - before : now;
+  }
+
   // Rates per minute for every [data-rate-of=ID] from this refresh's and the
   // previous refresh's value of element ID. A series that did not exist at
   // the previous refresh was 0 then (counters start at 0).
@@ -199,7 +206,7 @@
         e.dataset.intervalMs = "";
         continue;
       }
-      const delta = values.get(id) - (prev.values.get(id) || 0);
+      const delta = increase(prev.values.get(id) || 0, values.get(id));
       const ms = Math.max(1, Math.round(now - prev.t));
       e.dataset.delta = String(delta);
       e.dataset.intervalMs = String(ms);
@@ -313,9 +320,9 @@
     const now = { allow: sum(ALLOW), deny: sum(DENY), hangup: sum(["hangup"]) };
     if (state.lastTotals) {
       state.history.push({
-        allow: now.allow - state.lastTotals.allow,
-        deny: now.deny - state.lastTotals.deny,
-        hangup: now.hangup - state.lastTotals.hangup,
+        allow: increase(state.lastTotals.allow, now.allow),
+        deny: increase(state.lastTotals.deny, now.deny),
+        hangup: increase(state.lastTotals.hangup, now.hangup),
       });
       if (state.history.length > HISTORY) state.history.shift();
     }

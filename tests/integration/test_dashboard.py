@@ -27,6 +27,10 @@ DESCRIPTION
          $MXSCREEN_BUILD_DIR/test-artifacts/dashboard.png;
       4. the page refreshing on its own (default period).
 
+    A second test checks the page's /metrics parser on escapes and junk
+    lines, and what the page says when the gateway goes away and comes back
+    (counters lower after a restart count as a reset, as in Prometheus).
+
     Skipped only when /usr/bin/chromium is missing (scripts/install-deps.sh
     installs it, so CI runs this).  Everything is on loopback.
 """
@@ -429,9 +433,12 @@ class DashboardTest(MxscreenTestCase):
         self.assert_page_matches(page, self.metrics())
         self.assertEqual(self.browser.console, [], "the page logged errors")
 
-    def test_parser_edge_cases_and_gateway_gone(self):
+    def test_parser_edge_cases_gateway_gone_and_restarted(self):
         """The page's /metrics parser on escapes, odd values and junk lines;
-        a gateway that went away is said so, and the last numbers stay."""
+        a gateway that went away is said so (once, to screen readers too);
+        after its restart the counters are lower, which is a reset: the rate
+        counts the new value (as Prometheus's increase() does), never less
+        than zero."""
         self.browser.navigate(self.base + "?refresh=0")
         self.browser.wait_for("window.mxsDashboard && mxsDashboard.samples >= 1")
         text = ('# HELP x a "help"\\n line\n'
@@ -448,16 +455,40 @@ class DashboardTest(MxscreenTestCase):
             ["d", [[{}, "1500"]]],
             ["f", [[{"l": "v"}, "2"]]],
         ])
+        c = self.connect(self.port, DENIED[0])
+        self.assertEqual(c.read_reply(), [REPLY_DENYLIST_DROP])
+        c.expect_closed()
+        self.assert_session_log(self.mx, c, [msg_connect(c), msg_denylisted(c),
+                                             msg_disconnect(c)])
+        self.wait_idle()
+        page, metrics, _ = self.refresh_and_collect()
+        self.assert_page_matches(page, metrics)
+        self.assertEqual(self.by_id(page, "connections-total"), 1)
+
         self.mx.stop()
         self.browser.evaluate("mxsDashboard.refresh()")
         page = self.browser.evaluate(COLLECT_JS)
-        self.assertEqual(page["samples"], 1)
+        self.assertEqual(page["samples"], 2)
         self.assertRegex(page["status"], r"^Cannot reach the gateway: ")
         self.assertTrue(self.browser.evaluate(
             "document.querySelector('.top .status').classList.contains('error')"))
         # Screen readers hear it once (role=alert), not every refresh.
         self.assertEqual(self.browser.evaluate("document.getElementById('alert').textContent"),
                          page["status"])
+
+        self.mx.start()
+        wait_until_listening("127.0.0.1", self.admin_port,
+                             alive=lambda: self.mx.proc.poll() is None)
+        page, metrics, _ = self.refresh_and_collect()
+        self.assert_page_matches(page, metrics)
+        self.assertEqual(self.by_id(page, "connections-total"), 0)
+        rates = {r["of"]: r for r in page["rates"]}
+        self.assertEqual((rates["connections-total"]["delta"], rates["connections-total"]["text"]),
+                         ("0", "0.0"))
+        self.assertEqual(self.browser.evaluate("document.getElementById('alert').textContent"),
+                         "Connected to the gateway again.")
+        self.assertFalse(self.browser.evaluate(
+            "document.querySelector('.top .status').classList.contains('error')"))
 
 
 if __name__ == "__main__":
