@@ -367,11 +367,13 @@
     g.fillText("now", w - right, h - 4);
 
     const last = hist[hist.length - 1];
-    if (!last) {
+    const quiet = hist.every((b) => b.allow + b.deny + b.hangup === 0);
+    if (!last || quiet) {
       g.textAlign = "center";
-      g.fillText("Waiting for the next refresh\u2026", left + plotW / 2, topPad + plotH / 2);
-      return;
+      g.fillText(last ? "No connections concluded since the page opened."
+                      : "Waiting for the next refresh\u2026", left + plotW / 2, topPad + plotH / 2);
     }
+    if (!last) return;
     const slot = plotW / HISTORY;
     const barW = Math.max(1, slot * 0.75);
     hist.forEach(function (b, i) {
