@@ -227,7 +227,7 @@ AdminServer::AdminServer(const AdminConfig& config, AdminBackend& backend, Logge
   settings->config = config;
   settings->tls = MakeTlsContext(config);
   impl_->settings = std::move(settings);
-  const std::string where = config.address.ToString();
+  std::string where = config.address.ToString();
   tcp::endpoint ep(asio::ip::make_address(config.address.address.ToString()), config.address.port);
   boost::system::error_code ec;
   auto& acc = impl_->acceptor;
@@ -237,6 +237,7 @@ AdminServer::AdminServer(const AdminConfig& config, AdminBackend& backend, Logge
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("admin server: cannot listen on " + where + ": " + ec.message());
   impl_->port = acc.local_endpoint().port();
+  where = Endpoint{config.address.address, impl_->port}.ToString();
   impl_->Accept();
   impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
   logger.Logf("mxscreen", "admin server on %s%s", where.c_str(), config.tls() ? " (HTTPS)" : "");

@@ -57,11 +57,10 @@ void PublishStoreMetrics(const std::vector<std::shared_ptr<ListenerSlot>>& slots
     if (!store) continue;
     std::weak_ptr<VerdictStore> weak = store;
     metrics::Labels labels = {{"listener", slot->config()->name}};
-    r.SetGaugeCallback("mxs_verdict_store_records",
-                       "Records in the listener's verdict store (RocksDB's estimate).", labels,
-                       [weak] {
+    r.SetGaugeCallback("mxs_verdict_store_records", "Records in the listener's verdict store.",
+                       labels, [weak] {
                          auto s = weak.lock();
-                         return s ? static_cast<double>(s->ApproximateRecords()) : 0.0;
+                         return s ? static_cast<double>(s->CountRecords()) : 0.0;
                        });
     r.SetGaugeCallback("mxs_verdict_store_degraded",
                        "1 while the listener's verdict store is degraded (screening as if "

@@ -436,12 +436,28 @@ class RocksVerdictStore : public VerdictStore {
   uint64_t error_count() const override { return errors_.load(std::memory_order_relaxed); }
   size_t cached_records() const override { return cache_.size(); }
 
-  uint64_t ApproximateRecords() override {
+  uint64_t CountRecords() override {
+    std::lock_guard<std::mutex> count_lock(count_mu_);
+    auto start = std::chrono::steady_clock::now();
+    uint64_t epoch = cache_.epoch();
+    if (counted_ && (epoch == count_epoch_ || start < next_count_)) return count_;
     std::shared_lock<std::shared_mutex> lock(db_mu_, std::try_to_lock);
-    if (!lock || !db_) return 0;
+    if (!lock || !db_) return count_;
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
     uint64_t n = 0;
-    if (!db_->GetIntProperty("rocksdb.estimate-num-keys", &n)) return 0;
-    return n;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (AddressOfKey(it->key())) ++n;
+    }
+    if (!it->status().ok()) return count_;
+    auto took = std::chrono::steady_clock::now() - start;
+    count_ = n;
+    counted_ = true;
+    count_epoch_ = epoch;
+    next_count_ =
+        start + std::min<std::chrono::steady_clock::duration>(took * 100, std::chrono::seconds(30));
+    return count_;
   }
 
   std::string Degraded() const override {
@@ -687,7 +703,13 @@ class RocksVerdictStore : public VerdictStore {
   std::atomic<bool> needs_reopen_{false};
   std::atomic<bool> writes_suspended_{false};
   std::atomic<bool> wal_dirty_{false};
-  std::atomic<bool> failing_{false};  // a failure seen, no successful read since
+  std::atomic<bool> failing_{false};
+  // CountRecords' last count and when the next may run.
+  std::mutex count_mu_;
+  bool counted_ = false;
+  uint64_t count_ = 0;
+  uint64_t count_epoch_ = 0;
+  std::chrono::steady_clock::time_point next_count_;  // a failure seen, no successful read since
 
   VerdictCache cache_;
 

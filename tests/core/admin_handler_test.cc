@@ -219,3 +219,38 @@ TEST_F(AdminHandlerTest, DeleteWithTokenOrCertificate) {
 
 }  // namespace
 }  // namespace mxs
+
+namespace mxs {
+namespace {
+
+// The count after a write, once the rate limit (100 times the last scan's
+// duration) lets a new scan run; the same value every time before that.
+uint64_t SettledCount(VerdictStore& store, uint64_t want) {
+  uint64_t got = store.CountRecords();
+  for (int i = 0; i < 500 && got != want; ++i) {
+    usleep(10000);
+    got = store.CountRecords();
+  }
+  return got;
+}
+
+// What /metrics and /ready read of a store: its record count (a scan, redone
+// only after a write) and its health.
+TEST_F(AdminHandlerTest, StoreCountsRecordsAndHealth) {
+  auto& store = *backend_.store;
+  EXPECT_EQ(store.CountRecords(), 0u);
+  VerdictRecord rec;
+  rec.Set("pregreet", time(nullptr) + 3600);
+  store.Update(*IpAddress::Parse("192.0.2.1"), rec);
+  store.Update(*IpAddress::Parse("192.0.2.1"), rec);  // an overwrite: still one
+  store.Update(*IpAddress::Parse("2001:db8::1"), rec);
+  EXPECT_EQ(SettledCount(store, 2), 2u);
+  EXPECT_TRUE(store.Delete(*IpAddress::Parse("192.0.2.1")));
+  EXPECT_EQ(SettledCount(store, 1), 1u);
+  // Without a write no scan runs: the count stays.
+  EXPECT_EQ(store.CountRecords(), 1u);
+  EXPECT_EQ(store.Degraded(), "");
+}
+
+}  // namespace
+}  // namespace mxs

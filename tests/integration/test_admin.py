@@ -267,9 +267,10 @@ class AdminTest(MxscreenTestCase):
                          [("pregreet", True), ("dnsbl", True)])
         now = time.time()
         pregreet, dnsbl = rec["passes"]
-        # pregreet: the default TTL 1d; dnsbl: the answers' TTL (300 s), clamped to [60s, 1h].
+        # pregreet: the default TTL 1d; dnsbl: the TTL of the "not listed"
+        # answer, the zone's negative TTL (the SOA minimum, 120 s), within [60s, 1h].
         self.assertAlmostEqual(pregreet["expires_unix"], now + 86400, delta=30)
-        self.assertAlmostEqual(dnsbl["expires_unix"], now + 300, delta=30)
+        self.assertAlmostEqual(dnsbl["expires_unix"], now + 120, delta=30)
         self.assertEqual(admin.get("/verdicts/127.0.20.5?listener=smtp")[2], body)
         self.assertEqual(admin.get("/verdicts/127.0.20.9")[::2],
                          (404, '{"error":"no record for 127.0.20.9"}\n'))
