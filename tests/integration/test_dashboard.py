@@ -145,8 +145,9 @@ def parse_metrics(text):
     return out
 
 
-# The metrics the page shows. Others (the verdict store's record count, a
-# RocksDB estimate; latency histograms) may move on an idle gateway.
+# The metrics the page shows. Others may move on an idle gateway: the
+# verdict store's record count is refreshed by a rate-limited background
+# scan, and it lagged the traffic by a refresh in one run of forty.
 SHOWN = ("mxs_config_info", "mxs_connections_active", "mxs_connections_total",
          "mxs_rejections_total", "mxs_handoffs_total", "mxs_handoff_failures_total",
          "mxs_stress_mode", "mxs_connection_outcomes_total", "mxs_filter_verdicts_total",
