@@ -14,4 +14,5 @@ SINK_PID=$!
 trap 'kill $SINK_PID 2>/dev/null || true' EXIT
 echo "quickstart: demo backend (smtp-sink) on 127.0.0.1:2526; mxscreen on 127.0.0.1:2525"
 echo "quickstart: try  swaks --server 127.0.0.1:2525 --to you@example.com"
+echo "quickstart: dashboard on http://127.0.0.1:9425/ (metrics: curl http://127.0.0.1:9425/metrics)"
 ./build/mxscreen run --config examples/quickstart.yaml
