@@ -30,15 +30,6 @@ AdminResponse JsonError(int status, const std::string& message) {
   return r;
 }
 
-std::string FormatUtc(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm)) return std::to_string(t);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 AdminResponse Unauthorized(bool sent_token) {
   AdminResponse r = Text(401, sent_token ? "401 unauthorized: wrong bearer token"
                                          : "401 unauthorized: send Authorization: Bearer TOKEN");

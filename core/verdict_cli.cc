@@ -41,15 +41,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string FormatUtc(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  if (!gmtime_r(&tt, &tm)) return std::to_string(t);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // "3h12m": the two largest units, enough to judge a pass at a glance.
 std::string FormatSpan(int64_t s) {
   static const std::pair<int64_t, char> kUnits[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};

@@ -728,4 +728,13 @@ std::shared_ptr<VerdictStore> OpenVerdictStore(const VerdictStoreOptions& option
   return std::make_shared<RocksVerdictStore>(options, logger);
 }
 
+std::string FormatUtc(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  if (!gmtime_r(&tt, &tm)) return std::to_string(t);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 }  // namespace mxs

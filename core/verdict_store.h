@@ -107,4 +107,8 @@ class VerdictStore {
 // through `logger` (nullptr: Logger::Global()).
 std::shared_ptr<VerdictStore> OpenVerdictStore(const VerdictStoreOptions& options, Logger* logger);
 
+// A pass expiry (Unix seconds) as "2026-12-06T19:39:42Z", as the verdict
+// CLI and the admin API show it.
+std::string FormatUtc(int64_t t);
+
 }  // namespace mxs
