@@ -15,6 +15,8 @@ DESCRIPTION
         and the hand-off, its pass cached under the entry's own name with the
         plugin default TTL (`mxscreen verdict get`);
       - a slow hook is reported with the exact warning line;
+      - with an admin server, /metrics counts the plugin's verdicts under the
+        entry's name, its hook calls and overruns, and names the loaded file;
       - load errors are config errors: `mxscreen validate` exits 2 with the
         exact message (missing file, ABI mismatch, missing entry symbol,
         config refused by the plugin), and a SIGHUP reload with a bad plugin
@@ -37,6 +39,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -171,6 +174,52 @@ class StaticConfigTest(MxscreenTestCase):
         took = int(re.search(r"took (\d+) ms", line.group(0)).group(1))
         self.assertGreaterEqual(took, 30)
         c.close()
+
+    def test_metrics_count_plugin_verdicts_and_overruns(self):
+        """With an admin server: a plugin's verdicts count in
+        mxs_filter_verdicts_total under the entry's name, its slow hook in
+        mxs_plugin_hook_overruns_total, and mxs_plugin_info names the file."""
+        admin_port = free_port()
+        port = free_port()
+        path = os.path.join(PLUGINS, "test_plugin.so")
+        cfg = ("admin: { address: 127.0.0.1:%d }\n" % admin_port) + screening_config(
+            port, [self.backend.address],
+            [plugin_entry("helo_check", {"reject_helo": "bad.example"}),
+             plugin_entry("slowpoke", {"sleep_ms": 30}, plugin={"hook_budget": "5ms"})],
+            hostname=MX_HOSTNAME)
+        mx = self.start_gateway(cfg)
+        c = self.engine_client(port, "127.0.6.20")
+        self.assertEqual(c.command("EHLO bad.example"), ENGINE_EHLO)
+        self.assertEqual(c.command("MAIL FROM:<%s>" % SENDER), ["250 2.1.0 Ok"])
+        self.assertEqual(c.command("RCPT TO:<%s>" % RCPT), ["550 5.7.1 HELO bad.example refused"])
+        self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
+        c.close()
+        mx.wait_for_log(r"DISCONNECT \[127\.0\.6\.20\]")
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin_port, timeout=10) as r:
+            text = r.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, value = line.rsplit(" ", 1)
+                samples[key] = float(value)
+
+        def verdicts(name, verdict):
+            return samples.get('mxs_filter_verdicts_total{listener="smtp",filter="%s",'
+                               'verdict="%s"}' % (name, verdict))
+        self.assertEqual(verdicts("helo_check", "fail"), 1)
+        self.assertEqual(verdicts("helo_check", "pass"), 0)
+        self.assertEqual(verdicts("slowpoke", "pass"), 1)
+        # Like a built-in deep test, a plugin that passed goes on seeing the
+        # session's commands (a later one may still fail it): EHLO, MAIL, RCPT
+        # and QUIT each ran its 30 ms hook over the 5 ms budget.
+        self.assertEqual(samples.get(
+            'mxs_plugin_hook_overruns_total{plugin="slowpoke",hook="command"}'), 4)
+        self.assertEqual(samples.get(
+            'mxs_plugin_hook_duration_seconds_count{plugin="slowpoke",hook="command"}'), 4)
+        self.assertEqual(samples.get(
+            'mxs_plugin_hook_overruns_total{plugin="helo_check",hook="command"}'), 0)
+        self.assertEqual(samples.get('mxs_plugin_info{plugin="helo_check",abi_version="1.0",'
+                                     'path="%s"}' % path), 1)
 
     def test_sighup_with_a_bad_plugin_keeps_serving(self):
         mx, port = self.gateway([plugin_entry("helo_check", {"reject_helo": "bad.example"})])
