@@ -4,11 +4,13 @@
 // lookup and store-directory helpers. The privilege switch itself is tested
 // for real in tests/integration/test_service.py (it changes the process).
 #include <gtest/gtest.h>
+
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cstdlib>
 #include <cstring>
@@ -85,9 +87,10 @@ class NotifySocket {
       std::memcpy(sa.sun_path + 1, name.data(), name.size());
       len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
     } else {
-      env_ = ::testing::TempDir() + "/" + name;
+      // Not under TempDir(): Bazel's TEST_TMPDIR is longer than sun_path.
+      env_ = "/tmp/" + name;
       unlink(env_.c_str());
-      std::strcpy(sa.sun_path, env_.c_str());
+      std::memcpy(sa.sun_path, env_.data(), std::min(env_.size(), sizeof sa.sun_path - 1));
       len = sizeof sa;
     }
     EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&sa), len), 0) << strerror(errno);
@@ -131,7 +134,7 @@ TEST(SdNotify, ToAnAbstractSocket) {
 TEST(SdNotify, BadValuesAreReported) {
   setenv("NOTIFY_SOCKET", "relative/path", 1);
   EXPECT_EQ(SdNotify("READY=1"), "unusable NOTIFY_SOCKET relative/path");
-  std::string gone = ::testing::TempDir() + "/mxs-no-such-socket";
+  std::string gone = "/tmp/mxs-no-such-socket-" + std::to_string(getpid());
   setenv("NOTIFY_SOCKET", gone.c_str(), 1);
   EXPECT_EQ(SdNotify("READY=1"), "notify " + gone + ": No such file or directory");
   unsetenv("NOTIFY_SOCKET");
