@@ -92,13 +92,17 @@ AdminResponse HandleAdminRequest(const AdminRequest& req, const AdminConfig& con
   const std::string& path = target->path;
 
   // Access control before routing: an unauthenticated caller learns nothing
-  // about which paths exist.
+  // about which paths exist beyond the public ones.
   std::optional<std::string_view> bearer;
   if (req.has_authorization) bearer = ParseBearer(req.authorization);
   bool token_ok =
       !config.bearer_token.empty() && bearer && ConstantTimeEquals(*bearer, config.bearer_token);
   bool authenticated = token_ok || req.client_cert_verified;
+  // Public without a token: the probes, and the dashboard's own files (the
+  // page, its script and styles hold no data: the script fetches the numbers
+  // with the token, which a browser cannot send for a page load).
   bool probe = path == "/healthz" || path == "/ready";
+  bool page_file = req.method == "GET" && FindAdminAsset(path) != nullptr;
   if (req.method == "DELETE" && !authenticated) {
     if (config.bearer_token.empty() && config.client_ca_file.empty()) {
       return Text(403,
@@ -108,7 +112,7 @@ AdminResponse HandleAdminRequest(const AdminRequest& req, const AdminConfig& con
     }
     return Unauthorized(req.has_authorization);
   }
-  if (!config.bearer_token.empty() && !authenticated && !probe) {
+  if (!config.bearer_token.empty() && !authenticated && !probe && !page_file) {
     return Unauthorized(req.has_authorization);
   }
 

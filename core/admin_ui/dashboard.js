@@ -11,6 +11,12 @@
 //
 // ?refresh=SECONDS sets the period (default 2); ?refresh=0 refreshes only
 // when window.mxsDashboard.refresh() is called (tests drive it that way).
+//
+// With admin.bearer_token_file set, the page's own files are public but its
+// data is not: every fetch sends "Authorization: Bearer TOKEN" when the tab
+// has a token, and a 401 shows a form that asks for it. The token is kept in
+// this tab's sessionStorage only (gone when the tab closes; never in
+// localStorage, a cookie or the URL, so it is not in history or logs).
 "use strict";
 
 (function () {
@@ -154,6 +160,7 @@
     intervalMs: 2000,
     refresh: refresh,
     parseMetrics: parseMetrics,
+    tokenCheck: null, // the refresh a token submit started (tests await it)
   };
   window.mxsDashboard = api;
 
@@ -406,10 +413,88 @@
     }
   }
 
+  // --- the admin token ------------------------------------------------------
+
+  const TOKEN_KEY = "mxscreen.adminToken";
+
+  // The tab's token: sessionStorage's copy, mirrored here so the page still
+  // works for this load when storage is disabled (it throws then).
+  let token = "";
+  try {
+    token = window.sessionStorage.getItem(TOKEN_KEY) || "";
+  } catch (e) {
+    token = "";
+  }
+
+  function setToken(value) {
+    token = value;
+    try {
+      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      // Kept in memory only: asked again on the next load.
+    }
+  }
+
+  // Thrown for a 401: the data needs the token; `sent` is the token the
+  // request carried ("" for none).
+  class NeedsToken extends Error {
+    constructor(sent) {
+      super(sent ? "the gateway did not accept the admin token" : "the gateway needs its admin token");
+      this.sent = sent;
+    }
+  }
+
   async function fetchText(url) {
-    const r = await fetch(url, { cache: "no-store" });
+    const sent = token;
+    const headers = sent ? { Authorization: "Bearer " + sent } : {};
+    const r = await fetch(url, { cache: "no-store", headers: headers });
+    if (r.status === 401) throw new NeedsToken(sent);
     if (!r.ok) throw new Error(url + ": HTTP " + r.status);
     return r.text();
+  }
+
+  // Shows the token form; with `wrong`, says the token sent was refused.
+  // The error stays until the next submit: the periodic refreshes without
+  // a token must not wipe it.
+  function askForToken(wrong) {
+    const form = document.getElementById("auth-form");
+    const error = document.getElementById("auth-error");
+    const input = document.getElementById("auth-token");
+    const wasHidden = form.hidden;
+    form.hidden = false;
+    document.body.classList.add("locked");
+    if (wrong) {
+      error.textContent = "Wrong token: the gateway did not accept it. Try again.";
+      input.setAttribute("aria-invalid", "true");
+    }
+    if (wasHidden || wrong) input.focus();
+  }
+
+  function tokenAccepted() {
+    const form = document.getElementById("auth-form");
+    if (form.hidden) return;
+    form.hidden = true;
+    document.body.classList.remove("locked");
+    document.getElementById("auth-error").textContent = "";
+    document.getElementById("auth-token").removeAttribute("aria-invalid");
+  }
+
+  function onTokenSubmit(ev) {
+    ev.preventDefault();
+    const input = document.getElementById("auth-token");
+    const typed = input.value.trim();
+    const error = document.getElementById("auth-error");
+    if (typed === "") {
+      error.textContent = "Enter the token first.";
+      input.focus();
+      return;
+    }
+    input.value = "";
+    input.removeAttribute("aria-invalid");
+    error.textContent = "";
+    setToken(typed);
+    api.tokenCheck = refresh();
   }
 
   // One refresh: both fetches, then every panel from them. Resolves when the
@@ -431,10 +516,20 @@
       state.prev = { t: now, values: values };
       api.samples++;
       api.lastError = null;
+      tokenAccepted();
       document.body.dataset.samples = String(api.samples);
       setStatus("Updated " + new Date().toLocaleTimeString("en-GB"), false);
     } catch (e) {
       api.lastError = String(e);
+      if (e instanceof NeedsToken) {
+        // A refused token is forgotten, so the next load asks again; unless
+        // a newer one was entered while this request was on its way.
+        const wrong = e.sent !== "" && e.sent === token;
+        if (wrong) setToken("");
+        askForToken(wrong);
+        setStatus("Waiting for the admin token", false);
+        return;
+      }
       setStatus("Cannot reach the gateway: " + e.message, true);
     }
   }
@@ -445,6 +540,7 @@
     api.intervalMs = Number.isFinite(sec) && sec >= 0 ? sec * 1000 : 2000;
     document.getElementById("refresh-every").textContent =
       api.intervalMs > 0 ? "every " + api.intervalMs / 1000 + " s" : "on request";
+    document.getElementById("auth-form").addEventListener("submit", onTokenSubmit);
     drawChart();
     const loop = async function () {
       await refresh();

@@ -1,7 +1,8 @@
 // Tests of what the admin server answers (core/admin_handler.h), without a
 // socket: every endpoint's status, content type and body, and the access
-// rules (a configured token guards everything but the probes, DELETE always
-// needs a token or a client certificate, 401 carries WWW-Authenticate).
+// rules (a configured token guards everything but the probes and the
+// dashboard's own files, DELETE always needs a token or a client
+// certificate, 401 carries WWW-Authenticate).
 #include "core/admin_handler.h"
 
 #include <gtest/gtest.h>
@@ -174,10 +175,10 @@ TEST_F(AdminHandlerTest, DeleteWithoutTokenIsForbidden) {
   EXPECT_TRUE(backend_.store->Lookup(*IpAddress::Parse("192.0.2.1")));
 }
 
-TEST_F(AdminHandlerTest, TokenGuardsEverythingButProbes) {
+TEST_F(AdminHandlerTest, TokenGuardsEverythingButProbesAndPageFiles) {
   config_.bearer_token = "s3cret-token";
-  for (const char* path :
-       {"/metrics", "/config_dump", "/api/summary", "/", "/verdicts/192.0.2.1", "/nope"}) {
+  for (const char* path : {"/metrics", "/config_dump", "/api/summary", "/verdicts/192.0.2.1",
+                           "/nope", "/index.html/", "/dashboard.js/x"}) {
     auto r = Call("GET", path);
     EXPECT_EQ(r.status, 401) << path;
     EXPECT_EQ(Header(r, "WWW-Authenticate"), "Bearer realm=\"mxscreen\"") << path;
@@ -192,6 +193,20 @@ TEST_F(AdminHandlerTest, TokenGuardsEverythingButProbes) {
   EXPECT_EQ(Call("GET", "/nope", "Bearer s3cret-token").status, 404);
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
   EXPECT_EQ(Call("GET", "/ready").status, 200);
+  // The page, its script and its styles hold no data: public, whatever
+  // Authorization says (a browser cannot send a bearer token for a page load).
+  for (const char* path : {"/", "/index.html", "/dashboard.js", "/dashboard.css"}) {
+    for (const char* auth : {"none", "Bearer s3cret-token", "Bearer wrong"}) {
+      auto r = Call("GET", path, std::string(auth) == "none" ? nullptr : auth);
+      EXPECT_EQ(r.status, 200) << path << " " << auth;
+      EXPECT_FALSE(r.body.empty()) << path;
+      EXPECT_EQ(Header(r, "WWW-Authenticate"), "") << path;
+    }
+  }
+  EXPECT_EQ(Call("GET", "/").body, Call("GET", "/index.html").body);
+  // DELETE of a page file still needs the token (and then is no method of it).
+  EXPECT_EQ(Call("DELETE", "/").status, 401);
+  EXPECT_EQ(Call("DELETE", "/index.html", "Bearer s3cret-token").status, 405);
 }
 
 TEST_F(AdminHandlerTest, DeleteWithTokenOrCertificate) {

@@ -25,7 +25,8 @@ DESCRIPTION
       - a SIGHUP reload changes the admin server without a restart: a token
         added on the same socket, then a new address (the old one closed), and
         an address in use refuses the reload;
-      - access: a configured token guards everything but the probes (401 with
+      - access: a configured token guards everything but the probes and the
+        dashboard's own files (page, script, styles: no data) (401 with
         WWW-Authenticate, wrong token 401), DELETE without a configured token
         is 403, a non-loopback address without authentication is refused at
         load, and HTTPS with client certificates made by openssl (a client
@@ -441,13 +442,14 @@ class AdminTest(MxscreenTestCase):
         self.assertEqual(AdminClient(port2).get("/healthz")[0], 200)
 
     # -- access ------------------------------------------------------------------
-    def test_token_guards_everything_but_probes(self):
+    def test_token_guards_everything_but_probes_and_page_files(self):
         admin_port = free_port()
         mx, port = self.gateway(
             'admin: { address: "127.0.0.1:%d", bearer_token_file: admin.token }\n' % admin_port,
             files={"admin.token": TOKEN + "\n"})
         anon = AdminClient(admin_port)
-        for path in ("/metrics", "/config_dump", "/api/summary", "/", "/verdicts/127.0.21.1"):
+        for path in ("/metrics", "/config_dump", "/api/summary", "/verdicts/127.0.21.1",
+                     "/nope"):
             status, headers, body = anon.get(path)
             self.assertEqual((status, headers.get("WWW-Authenticate"), body),
                              (401, 'Bearer realm="mxscreen"',
@@ -460,9 +462,22 @@ class AdminTest(MxscreenTestCase):
         self.assertEqual(anon.get("/healthz")[::2], (200, "ok\n"))
         self.assertEqual(anon.get("/ready")[::2], (200, "ready\n"))
         self.assertEqual(anon.get("/metrics", token=TOKEN)[0], 200)
-        status, headers, body = anon.get("/", token=TOKEN)
-        self.assertEqual((status, headers["Content-Type"]), (200, "text/html; charset=utf-8"))
-        self.assertIn("<html", body)
+        # The dashboard's own files hold no data: served without the token
+        # (a browser cannot send one for a page load), and with any token.
+        page = anon.get("/", token=TOKEN)[2]
+        for path, ctype in (("/", "text/html; charset=utf-8"),
+                            ("/index.html", "text/html; charset=utf-8"),
+                            ("/dashboard.js", "text/javascript; charset=utf-8"),
+                            ("/dashboard.css", "text/css; charset=utf-8")):
+            for token in (None, TOKEN, TOKEN + "x"):
+                status, headers, body = anon.get(path, token=token)
+                self.assertEqual((status, headers["Content-Type"],
+                                  headers.get("WWW-Authenticate")), (200, ctype, None),
+                                 (path, token))
+                if path in ("/", "/index.html"):
+                    self.assertEqual(body, page, path)
+        self.assertIn("<html", page)
+        self.assertEqual(anon.request("DELETE", "/")[0], 401)
         self.assertEqual(anon.request("POST", "/metrics", token=TOKEN)[0], 405)
 
     def test_delete_without_configured_token_is_forbidden(self):

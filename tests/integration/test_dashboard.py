@@ -27,7 +27,13 @@ DESCRIPTION
          $MXSCREEN_BUILD_DIR/test-artifacts/dashboard.png;
       4. the page refreshing on its own (default period).
 
-    A second test checks the page's /metrics parser on escapes and junk
+    With admin.bearer_token_file set, the page's files load without the
+    token but its data does not: the page shows its token form, the test
+    fills it in (a wrong token first: the page says so) and then the page
+    shows exactly what /metrics (read with the token) says; the token is in
+    the tab's sessionStorage only.
+
+    Another test checks the page's /metrics parser on escapes and junk
     lines, and what the page says when the gateway goes away and comes back
     (counters lower after a restart count as a reset, as in Prometheus).
 
@@ -42,6 +48,7 @@ import re
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +98,9 @@ EXPECTED = {
 }
 EXPECTED_TOP_CLIENTS = [("127.0.4.3", 2), ("127.0.4.2", 1), ("127.0.5.2", 1)]
 EXPECTED_TOP_NETWORKS = [("127.0.4.0/24", 3), ("127.0.5.0/24", 1)]
+
+ADMIN_TOKEN = "dash-t0ken.for-tests"
+WRONG_TOKEN_TEXT = "Wrong token: the gateway did not accept it. Try again."
 
 ALLOW_OUTCOMES = ("pass_new", "pass_old", "allowlisted")
 DENY_OUTCOMES = ("denylisted", "rejected", "dropped", "limit", "listener_fail")
@@ -208,8 +218,16 @@ class DashboardTest(MxscreenTestCase):
         cfg = screening_config(port, [self.backend.address], filters, hostname=MX_HOSTNAME,
                                greet_wait="1s")
         cfg += 'dns_resolver: { nameservers: ["%s"], timeout: 1s, tries: 2 }\n' % self.rbl.address
-        cfg += 'admin: { address: "127.0.0.1:%d" }\n' % self.admin_port
-        self.mx = self.start_gateway(cfg)
+        # Tests named *_token* get a gateway whose admin server wants a token.
+        self.token = ADMIN_TOKEN if "_token" in self._testMethodName else None
+        files = None
+        if self.token:
+            cfg += ('admin: { address: "127.0.0.1:%d", bearer_token_file: admin.token }\n'
+                    % self.admin_port)
+            files = {"admin.token": self.token + "\n"}
+        else:
+            cfg += 'admin: { address: "127.0.0.1:%d" }\n' % self.admin_port
+        self.mx = self.start_gateway(cfg, files=files)
         self.port = port
         wait_until_listening("127.0.0.1", self.admin_port, alive=lambda: self.mx.proc.poll() is None)
         self.base = "http://127.0.0.1:%d/" % self.admin_port
@@ -218,9 +236,18 @@ class DashboardTest(MxscreenTestCase):
         self.browser.start()
 
     # -- helpers -------------------------------------------------------------
-    def get(self, path):
-        with urllib.request.urlopen(self.base + path, timeout=10) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read()
+    def get(self, path, token=None):
+        """GET with the gateway's token (token=False: none)."""
+        token = self.token if token is None else token
+        req = urllib.request.Request(self.base + path)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers.get("Content-Type", ""), r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, e.headers.get("Content-Type", ""), e.read()
 
     def metrics(self):
         status, _, body = self.get("metrics")
@@ -432,6 +459,100 @@ class DashboardTest(MxscreenTestCase):
         page = self.browser.evaluate(COLLECT_JS)
         self.assertIsNone(page["lastError"])
         self.assert_page_matches(page, self.metrics())
+        self.assertEqual(self.browser.console, [], "the page logged errors")
+
+    def test_page_asks_for_the_admin_token(self):
+        """admin.bearer_token_file set: the page's files are public, its data
+        is not; the page asks for the token, says so when it is wrong, keeps
+        the right one in sessionStorage only and then shows /metrics exactly."""
+        for path in ("", "index.html", "dashboard.js", "dashboard.css"):
+            self.assertEqual(self.get(path, token=False)[0], 200, path)
+        for path in ("metrics", "api/summary"):
+            self.assertEqual(self.get(path, token=False)[0], 401, path)
+            self.assertEqual(self.get(path, token=ADMIN_TOKEN + "x")[0], 401, path)
+
+        self.browser.navigate(self.base + "?refresh=0")
+        form_js = r"""
+        (() => {
+          const form = document.getElementById('auth-form');
+          const input = document.getElementById('auth-token');
+          const label = document.querySelector('label[for="auth-token"]');
+          return {
+            shown: !form.hidden && form.offsetParent !== null,
+            title: document.getElementById(form.getAttribute('aria-labelledby')).textContent,
+            inputType: input.type,
+            label: label ? label.textContent : null,
+            button: form.querySelector('button[type=submit]').textContent,
+            focused: document.activeElement === input,
+            error: document.getElementById('auth-error').textContent,
+            errorRole: document.getElementById('auth-error').getAttribute('role'),
+            invalid: input.getAttribute('aria-invalid'),
+            mainShown: document.querySelector('main').offsetParent !== null,
+            samples: mxsDashboard.samples,
+            lastError: mxsDashboard.lastError,
+            status: document.getElementById('status-text').textContent,
+            session: sessionStorage.getItem('mxscreen.adminToken'),
+            local: localStorage.length,
+            url: location.href,
+          };
+        })()"""
+        self.browser.wait_for("window.mxsDashboard && mxsDashboard.lastError !== null")
+        form = self.browser.evaluate(form_js)
+        self.assertEqual(form, {
+            "shown": True, "title": "This gateway needs its admin token",
+            "inputType": "password", "label": "Admin token", "button": "Show the dashboard",
+            "focused": True, "error": "", "errorRole": "alert", "invalid": None,
+            "mainShown": False, "samples": 0,
+            "lastError": "Error: the gateway needs its admin token",
+            "status": "Waiting for the admin token", "session": None, "local": 0,
+            "url": self.base + "?refresh=0"})
+
+        def submit(token):
+            self.browser.evaluate(
+                "document.getElementById('auth-token').value = %s;"
+                "document.getElementById('auth-form').requestSubmit();"
+                "mxsDashboard.tokenCheck" % json.dumps(token))
+            return self.browser.evaluate(form_js)
+
+        # A wrong token: said so, forgotten, the numbers stay hidden.
+        form = submit(ADMIN_TOKEN + "x")
+        self.assertEqual((form["shown"], form["error"], form["invalid"], form["focused"],
+                          form["mainShown"], form["samples"], form["session"], form["lastError"]),
+                         (True, WRONG_TOKEN_TEXT, "true", True, False, 0, None,
+                          "Error: the gateway did not accept the admin token"))
+        # A refresh without a token keeps the message until the next submit.
+        self.browser.evaluate("mxsDashboard.refresh()")
+        self.assertEqual(self.browser.evaluate(form_js)["error"], WRONG_TOKEN_TEXT)
+
+        # The right token: the form goes, the numbers come; kept in this
+        # tab's sessionStorage only, never in localStorage or the URL.
+        form = submit(ADMIN_TOKEN)
+        self.assertEqual((form["shown"], form["error"], form["invalid"], form["mainShown"],
+                          form["samples"], form["lastError"], form["session"], form["local"],
+                          form["url"]),
+                         (False, "", None, True, 1, None, ADMIN_TOKEN, 0,
+                          self.base + "?refresh=0"))
+
+        self.drive_traffic()
+        page, metrics, summary = self.refresh_and_collect()
+        self.assert_page_matches(page, metrics)
+        for (name, match), want in EXPECTED.items():
+            self.assertEqual(aggregate(metrics, name, match), want,
+                             "/metrics %s{%s}" % (name, match))
+        self.assertEqual(self.by_id(page, "connections-total"), 9)
+        self.assertEqual([(r["key"], int(r["text"])) for r in page["clients"]],
+                         EXPECTED_TOP_CLIENTS)
+        self.assertEqual([(r["key"], int(r["text"])) for r in page["networks"]],
+                         EXPECTED_TOP_NETWORKS)
+
+        # A reload of the tab keeps the token (sessionStorage): no form.
+        self.browser.navigate(self.base + "?refresh=0")
+        self.browser.wait_for("window.mxsDashboard && mxsDashboard.samples >= 1")
+        form = self.browser.evaluate(form_js)
+        self.assertEqual((form["shown"], form["mainShown"], form["lastError"]),
+                         (False, True, None))
+        page, metrics, _ = self.refresh_and_collect()
+        self.assert_page_matches(page, metrics)
         self.assertEqual(self.browser.console, [], "the page logged errors")
 
     def test_parser_edge_cases_gateway_gone_and_restarted(self):
