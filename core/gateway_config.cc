@@ -15,8 +15,8 @@
 
 #include "core/config_error.h"
 #include "core/filter_registry.h"
-#include "core/plugin_filter.h"
 #include "core/listener_metrics.h"
+#include "core/plugin_filter.h"
 #include "core/proto_yaml.h"
 
 namespace mxs {

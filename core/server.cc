@@ -12,9 +12,9 @@
 #include "core/ares_resolver.h"
 #include "core/config_dump.h"
 #include "core/config_error.h"
-#include "core/sd_notify.h"
 #include "core/listener_metrics.h"
 #include "core/metrics.h"
+#include "core/sd_notify.h"
 #include "core/top_talkers.h"
 #include "core/verdict_store.h"
 
