@@ -251,14 +251,14 @@ SUBS=()
 run_pair() {
     local kind=$1 port=$((BASE + 20 * $2)) a b rc=0
     (
-        LG_PID= GW_PID=
+        LG_PID='' GW_PID=''
         trap '[[ -z $LG_PID ]] || kill -TERM "$LG_PID" 2>/dev/null || true; stop_gateway || true' EXIT
         trap 'exit 130' INT TERM
         run_one "$kind-n0" "$kind" "$N0" "$port"
     ) &
     a=$!
     (
-        LG_PID= GW_PID=
+        LG_PID='' GW_PID=''
         trap '[[ -z $LG_PID ]] || kill -TERM "$LG_PID" 2>/dev/null || true; stop_gateway || true' EXIT
         trap 'exit 130' INT TERM
         run_one "$kind-n" "$kind" "$N" $((port + 10))
@@ -291,18 +291,18 @@ SUM=$WORK/summary.md
 {
     echo "Instructions per rejected connection (callgrind Ir, (Ir(N) - Ir(N0)) / (N - N0), N=$N, N0=$N0, concurrency $CONC$( ((SMOKE)) && echo ', SMOKE RUN: rough figures'))"
     echo
-    echo "| configuration | worker thread Ir/conn | vs 1 | whole process Ir/conn | vs 1 | threads |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    echo "| 1. denylist (drop), no admin server | $(fmt "$BW") | | $(fmt "$BP") | | $(cut -d' ' -f3 "$WORK/base-n.ir") |"
+    echo "| configuration | worker thread Ir/conn | vs 1 | whole process Ir/conn | vs 1 | other threads Ir/conn | threads seen |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| 1. denylist (drop), no admin server | $(fmt "$BW") | | $(fmt "$BP") | | $(fmt $((BP - BW))) | $(cut -d' ' -f3 "$WORK/base-n.ir") |"
     if [[ -f $WORK/admin-n.ir ]]; then
         AW=$(per_conn admin 1) AP=$(per_conn admin 2)
-        echo "| 2. + admin server (top talkers on) | $(fmt "$AW") | $(delta "$AW" "$BW") | $(fmt "$AP") | $(delta "$AP" "$BP") | $(cut -d' ' -f3 "$WORK/admin-n.ir") |"
+        echo "| 2. + admin server (top talkers on) | $(fmt "$AW") | $(delta "$AW" "$BW") | $(fmt "$AP") | $(delta "$AP" "$BP") | $(fmt $((AP - AW))) | $(cut -d' ' -f3 "$WORK/admin-n.ir") |"
     fi
     if [[ -f $WORK/plugin-n.ir ]]; then
         PW=$(per_conn plugin 1) PP=$(per_conn plugin 2)
-        echo "| 3. rate_limit plugin (connect hook) + denylist | $(fmt "$PW") | $(delta "$PW" "$BW") | $(fmt "$PP") | $(delta "$PP" "$BP") | $(cut -d' ' -f3 "$WORK/plugin-n.ir") |"
+        echo "| 3. rate_limit plugin (connect hook) + denylist | $(fmt "$PW") | $(delta "$PW" "$BW") | $(fmt "$PP") | $(delta "$PP" "$BP") | $(fmt $((PP - PW))) | $(cut -d' ' -f3 "$WORK/plugin-n.ir") |"
     elif ((!HAVE_PLUGIN)); then
-        echo "| 3. rate_limit plugin + denylist | skipped: no $PLUGIN | | | | |"
+        echo "| 3. rate_limit plugin + denylist | skipped: no $PLUGIN | | | | | |"
     fi
     echo
     echo "Binaries: $MXSCREEN, $LOADGEN$( ((HAVE_PLUGIN)) && echo ", $PLUGIN"); $(valgrind --version); $(date -u '+%Y-%m-%d %H:%M UTC')."
