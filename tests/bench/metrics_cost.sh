@@ -15,11 +15,12 @@
 #                refuses nobody) before the denylist, so its connect hook runs
 #                on every connection: what one plugin hook costs.
 # Why instructions and not time: this machine is shared (builds, CI), so
-# wall-clock figures swing by 2x; callgrind's counts repeat to within a few
-# hundred instructions per connection whatever else runs.
+# wall-clock figures swing by 2x; callgrind's counts repeat to within ~100
+# instructions per connection (0.5%) whatever else runs.
 # Method: each configuration runs twice, with N0 and with N connections; the
 # figure is (Ir(N) - Ir(N0)) / (N - N0), so start-up, config building and
-# shutdown cancel out. The worker thread is the callgrind part file whose
+# shutdown cancel out. The two runs of a configuration go side by side (the
+# counts do not care; it halves the wall time). The worker thread is the callgrind part file whose
 # code ran Worker::Start's thread body; "process" is all threads together.
 # Every wait is bounded, everything runs on 127.0.0.1, and every process
 # started here is stopped on exit (SIGTERM starts a drain; SIGINT during the
@@ -31,7 +32,7 @@
 #   (PLUGIN=; scripts/build-example-plugins.sh builds it; without it the
 #   plugin row is skipped and says so).
 # Environment: MC_N (20000) and MC_N0 (2000) connections per run,
-#   MC_CONCURRENCY (8), MC_PORT_BASE (25300), MC_RUN_TIMEOUT (900 s per run),
+#   MC_CONCURRENCY (8), MC_PORT_BASE (25500; ports BASE to BASE+52), MC_RUN_TIMEOUT (900 s per run),
 #   MC_KEEP (0; 1 keeps the work directory with callgrind files and logs),
 #   MC_OUT (file to copy the markdown table to), MC_CONFIGS ("base admin
 #   plugin": which configurations run; base is always needed).
@@ -59,7 +60,7 @@ N=${MC_N:-20000}
 N0=${MC_N0:-2000}
 if ((SMOKE)); then N=500; N0=100; fi
 CONC=${MC_CONCURRENCY:-8}
-BASE=${MC_PORT_BASE:-25300}
+BASE=${MC_PORT_BASE:-25500}
 RUN_TIMEOUT=${MC_RUN_TIMEOUT:-900}
 SOURCES=127.0.0.2-127.0.255.254   # 127.0.0.1 is mynetworks in the configs
 MXSCREEN=${MXSCREEN:-$BUILD/mxscreen}
