@@ -121,6 +121,8 @@ stop_pid() {
     kill -TERM "$pid" 2>/dev/null || return 0
     for ((i = 0; i < 100; i++)); do
         kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        # mxscreen drains open sessions after a TERM; a second signal ends it.
+        [ "$i" -eq 3 ] && kill -INT "$pid" 2>/dev/null
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
