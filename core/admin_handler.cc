@@ -5,6 +5,7 @@
 
 #include "core/admin_assets.h"
 #include "core/admin_http.h"
+#include "core/json_string.h"
 #include "core/logger.h"
 #include "core/metrics.h"
 #include "core/verdict_store.h"

@@ -1,8 +1,7 @@
-// admin_http: request-target, Authorization and JSON string helpers.
+// admin_http: request-target and Authorization helpers.
 #include "core/admin_http.h"
 
 #include <cctype>
-#include <cstdio>
 
 namespace mxs {
 namespace {
@@ -97,51 +96,6 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   // Keep the compiler from turning the loop into an early-exit compare.
   volatile unsigned sink = diff;
   return sink == 0;
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-    } else {
-      // A well-formed UTF-8 sequence is copied; anything else is replaced.
-      size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      bool ok = len > 0 && i + len <= s.size();
-      for (size_t k = 1; ok && k < len; ++k) {
-        ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      }
-      if (ok && len == 3) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-      }
-      if (ok && len == 4) {
-        unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-      }
-      if (ok) {
-        out.append(s.data() + i, len);
-        i += len;
-      } else {
-        out += "\xef\xbf\xbd";
-        ++i;
-      }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 }  // namespace mxs

@@ -1,6 +1,6 @@
 // admin_http: the small parsers of the admin server's requests: a request
-// target into its path and query, the Authorization header, and a JSON
-// string escape for its answers. Free of Beast so the fuzz target and unit
+// target into its path and query, and the Authorization header (its JSON
+// answers are escaped by core/json_string.h). Free of Beast so the fuzz target and unit
 // tests reach them without a socket (tests/fuzz/admin_http_fuzz.cc).
 #pragma once
 
@@ -28,9 +28,5 @@ std::optional<std::string_view> ParseBearer(std::string_view authorization);
 // Equality whose running time depends on the lengths only, not on where
 // the bytes first differ (a token compare must not leak a prefix).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
-
-// `s` as a JSON string literal, quotes included; bytes that are not valid
-// UTF-8 become U+FFFD.
-std::string JsonString(std::string_view s);
 
 }  // namespace mxs

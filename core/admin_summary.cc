@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/admin_handler.h"
-#include "core/admin_http.h"
+#include "core/json_string.h"
 #include "core/metrics.h"
 #include "core/top_talkers.h"
 

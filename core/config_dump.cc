@@ -3,7 +3,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "core/admin_http.h"
+#include "core/json_string.h"
 
 namespace mxs {
 namespace {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_string.h"
 #include "core/log_stats.h"
 
 namespace mxs {
@@ -51,25 +52,9 @@ uint64_t Connects(const StatsReport::Entry& e) {
   return e.outcomes[static_cast<size_t>(LogOutcome::kConnect)];
 }
 
-// JSON string: quotes, backslash and control bytes escaped; bytes >= 0x80
-// (a log is not promised to be UTF-8) as \u00XX, so the output is always
-// valid JSON.
+// Raw log bytes, escaped byte for byte (a log is not promised to be UTF-8).
 void JsonString(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  *out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      *out += '\\';
-      *out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      *out += "\\u00";
-      *out += kHex[c >> 4];
-      *out += kHex[c & 15];
-    } else {
-      *out += static_cast<char>(c);
-    }
-  }
-  *out += '"';
+  AppendJsonString(s, JsonNonAscii::kEscapeBytes, out);
 }
 
 void JsonKey(std::string_view key, std::string* out) {

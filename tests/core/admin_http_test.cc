@@ -1,6 +1,6 @@
 // Tests of the admin server's request parsers (core/admin_http.h): request
 // targets with their query and escapes, the bearer credential, the
-// constant-time compare and the JSON string escape.
+// constant-time compare.
 #include "core/admin_http.h"
 
 #include <gtest/gtest.h>
@@ -78,20 +78,6 @@ TEST(ConstantTime, Equality) {
   EXPECT_FALSE(ConstantTimeEquals("", "x"));
   // A prefix padded with NULs is not the longer string.
   EXPECT_FALSE(ConstantTimeEquals(std::string("ab\0", 3), "ab"));
-}
-
-TEST(JsonString, Escapes) {
-  EXPECT_EQ(JsonString("plain"), "\"plain\"");
-  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonString(std::string("\n\t\x01", 3)), "\"\\u000a\\u0009\\u0001\"");
-  EXPECT_EQ(JsonString("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
-            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-  // Invalid UTF-8: a lone continuation byte, a truncated sequence, an
-  // overlong form, a surrogate.
-  EXPECT_EQ(JsonString("\x80"), "\"\xef\xbf\xbd\"");
-  EXPECT_EQ(JsonString("a\xe2\x82"), "\"a\xef\xbf\xbd\xef\xbf\xbd\"");
-  EXPECT_EQ(JsonString("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
-  EXPECT_EQ(JsonString("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 
 }  // namespace

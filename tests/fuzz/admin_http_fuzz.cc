@@ -1,11 +1,12 @@
 // Fuzz target: the admin server's request parsers (core/admin_http.h) and
-// the handler's routing and access rules behind them (core/admin_handler.h).
+// the handler's routing and access rules behind them (core/admin_handler.h),
+// and the JSON string escaper (core/json_string.h).
 // The input is "METHOD\nTARGET\nAUTHORIZATION": each line goes where an HTTP
 // request's would. Checked: nothing crashes; a parsed path starts with '/'
 // and holds no NUL; a bearer token is non-empty printable ASCII; JsonString
-// output is valid for a JSON reader (no raw control bytes); without the
-// right token a DELETE never succeeds and a GET succeeds only for the probes
-// and the dashboard's files.
+// output is valid for a JSON reader (no raw control bytes; pure ASCII when
+// every non-ASCII byte is escaped); without the right token a DELETE never
+// succeeds and a GET succeeds only for the probes and the dashboard's files.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include "core/admin_assets.h"
 #include "core/admin_handler.h"
 #include "core/admin_http.h"
+#include "core/json_string.h"
 
 namespace {
 
@@ -56,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string json = mxs::JsonString(in);
   Check(json.size() >= 2 && json.front() == '"' && json.back() == '"');
   for (char c : json) Check(static_cast<unsigned char>(c) >= 0x20);
+  std::string bytes = mxs::JsonString(in, mxs::JsonNonAscii::kEscapeBytes);
+  for (char c : bytes)
+    Check(static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f);
 
   NoBackend backend;
   mxs::AdminConfig config;
