@@ -12,23 +12,14 @@
 #include "core/config_error.h"
 #include "core/gateway_config.h"
 #include "core/proto_yaml.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
 
-class AdminConfigTest : public ::testing::Test {
+class AdminConfigTest : public test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "admin_config_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
+  AdminConfigTest() : ScratchDirTest("admin_config") {}
 
   std::optional<AdminConfig> Build(const std::string& yaml) {
     config::v1::Bootstrap b;
@@ -45,7 +36,6 @@ class AdminConfigTest : public ::testing::Test {
     return "no error";
   }
 
-  std::string dir_;
 };
 
 TEST_F(AdminConfigTest, AbsentSectionMeansNoServer) { EXPECT_FALSE(Build("hostname: x\n")); }

@@ -12,6 +12,7 @@
 
 #include "core/metrics.h"
 #include "core/verdict_store.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
@@ -33,22 +34,16 @@ class FakeBackend : public AdminBackend {
   std::shared_ptr<VerdictStore> store;
 };
 
-class AdminHandlerTest : public ::testing::Test {
+class AdminHandlerTest : public test::ScratchDirTest {
  protected:
+  AdminHandlerTest() : ScratchDirTest("admin_handler") {}
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "admin_handler_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
     VerdictStoreOptions o;
     o.path = dir_ + "/store";
     o.preload = false;
     backend_.store = OpenVerdictStore(o, nullptr);
     config_.address = {*IpAddress::Parse("127.0.0.1"), 9425};
   }
-  void TearDown() override {
-    backend_.store.reset();
-    std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-
   AdminResponse Call(const std::string& method, const std::string& target,
                      const char* authorization = nullptr, bool cert = false) {
     AdminRequest r;
@@ -69,7 +64,6 @@ class AdminHandlerTest : public ::testing::Test {
     return "";
   }
 
-  std::string dir_;
   FakeBackend backend_;
   AdminConfig config_;
 };

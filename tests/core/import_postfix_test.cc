@@ -14,6 +14,7 @@
 #include "core/config_error.h"
 #include "core/gateway_config.h"
 #include "core/postfix_conf.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
@@ -24,19 +25,9 @@ struct Result {
   std::string warnings;
 };
 
-class ImportPostfixTest : public ::testing::Test {
+class ImportPostfixTest : public test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "import_postfix_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
+  ImportPostfixTest() : ScratchDirTest("import_postfix") {}
 
   Result Run(const std::string& main_cf, const std::string& master_cf = "",
              const std::string& zmprov = "", const std::string& backend = "") {
@@ -50,8 +41,6 @@ class ImportPostfixTest : public ::testing::Test {
     int rc = RunImportPostfix(o, out, err);
     return {rc, out.str(), err.str()};
   }
-
-  std::string dir_;
 };
 
 const char kHeader[] =

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/stats_cli.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
@@ -489,23 +490,14 @@ TEST(LogStatsReport, MemoryFollowsClientsNotLines) {
 
 // ---- the command: files, stdin, errors
 
-class StatsCliTest : public ::testing::Test {
+class StatsCliTest : public test::ScratchDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "stats_cli_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
+  StatsCliTest() : ScratchDirTest("stats_cli") {}
   int Run(StatsCliOptions o) {
     out_.str("");
     err_.str("");
     return RunStatsCommand(o, out_, err_);
   }
-  std::string dir_;
   std::ostringstream out_, err_;
 };
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/verdict_store.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
@@ -24,11 +25,10 @@ struct Result {
   std::string err;
 };
 
-class VerdictCliTest : public ::testing::Test {
+class VerdictCliTest : public test::ScratchDirTest {
  protected:
+  VerdictCliTest() : ScratchDirTest("verdict_cli") {}
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "verdict_cli_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
     config_ = Write("mxscreen.yaml", "store: { path: " + dir_ +
                                          "/store, retention_time: 7d }\n"
                                          "listeners:\n"
@@ -41,14 +41,6 @@ class VerdictCliTest : public ::testing::Test {
                                          "    store: { path: " +
                                          dir_ + "/store2 }\n");
   }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-
   Result Run(const std::string& command, const std::string& arg = "",
              const std::string& listener = "") {
     VerdictCliOptions o;
@@ -68,7 +60,6 @@ class VerdictCliTest : public ::testing::Test {
     OpenVerdictStore(o, nullptr)->Update(*IpAddress::Parse(addr), r);
   }
 
-  std::string dir_;
   std::string config_;
 };
 

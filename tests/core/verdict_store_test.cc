@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/logger.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs {
 namespace {
@@ -140,18 +141,15 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
   const FaultSwitch* sw_;
 };
 
-class VerdictStoreTest : public ::testing::Test {
+class VerdictStoreTest : public test::ScratchDirTest {
  protected:
+  VerdictStoreTest() : ScratchDirTest("verdict_store") {}
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "verdict_store_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
     LoggingConfig lc;
     lc.sink = config::v1::Logging::FILE;
     lc.path = dir_ + "/log";
     logger_ = std::make_shared<Logger>(lc, "mx.example");
   }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
   VerdictStoreOptions Options() {
     VerdictStoreOptions o;
     o.path = dir_ + "/db";
@@ -173,7 +171,6 @@ class VerdictStoreTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_;
   std::shared_ptr<Logger> logger_;
   std::atomic<int64_t> now_{kT0};
 };

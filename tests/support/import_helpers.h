@@ -16,24 +16,15 @@
 
 #include "core/gateway_config.h"
 #include "core/import_postfix.h"
+#include "tests/support/scratch_dir.h"
 
 namespace mxs::test {
 
-class PostfixImportTest : public ::testing::Test {
+class PostfixImportTest : public ScratchDirTest {
  protected:
   // `filter` names the entry that Run returns and Built looks up.
-  explicit PostfixImportTest(std::string filter) : filter_(std::move(filter)) {}
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + filter_ + "_import_XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  // Writes `text` to `name` in the temporary folder; returns its path.
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
+  explicit PostfixImportTest(std::string filter)
+      : ScratchDirTest(filter + "_import"), filter_(std::move(filter)) {}
   // The YAML of the filter's entry (empty when none) and the warnings, for a
   // minimal main.cf followed by `extra`.
   std::pair<std::string, std::string> Run(const std::string& extra) {
@@ -65,7 +56,6 @@ class PostfixImportTest : public ::testing::Test {
   }
 
   std::string filter_;
-  std::string dir_;
   std::string yaml_;
   std::shared_ptr<const GatewayConfig> config_;
 };
