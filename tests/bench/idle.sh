@@ -62,6 +62,8 @@ set -euo pipefail
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
 SMOKE=0
 BUILD=/work/main/build
 for a in "$@"; do
@@ -116,25 +118,12 @@ HOLDER_PID=""
 MXS_PID=""
 declare -a PFDIRS=()
 
-stop_pid() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        # mxscreen drains open sessions after a TERM; a second signal ends it.
-        [ "$i" -eq 3 ] && kill -INT "$pid" 2>/dev/null
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
     local rc=$? d
     trap - EXIT INT TERM
-    [[ -z $HOLDER_PID ]] || stop_pid "$HOLDER_PID"
-    [[ -z $MXS_PID ]] || stop_pid "$MXS_PID"
+    [[ -z $HOLDER_PID ]] || stop_pid "$HOLDER_PID" 3 97 || true
+    [[ -z $MXS_PID ]] || stop_pid "$MXS_PID" 3 97 || true
     for d in "${PFDIRS[@]}"; do "$PSI" stop "$d" >/dev/null 2>&1 || true; done
     if [[ ${IDLE_KEEP:-0} == 1 || $rc != 0 ]]; then
         log "work directory kept: $WORK"
@@ -313,7 +302,7 @@ postscreen_pid() {  # DIR
 
 stop_server() {  # KIND DIR
     if [[ $1 == mxs ]]; then
-        stop_pid "$MXS_PID"
+        stop_pid "$MXS_PID" 3 97 || true
         MXS_PID=""
     else
         "$PSI" stop "$2" >/dev/null 2>&1 || true
@@ -434,7 +423,7 @@ run_once() {  # KEY KIND WORKERS STEPS ATTEMPT; returns 1 when held connections 
         kill -USR1 "$HOLDER_PID"
     done
     if ((lost)); then
-        stop_pid "$HOLDER_PID"; HOLDER_PID=""
+        stop_pid "$HOLDER_PID" 3 97 || true; HOLDER_PID=""
         stop_server "$kind" "$CUR/pf"
         return 1
     fi
@@ -454,7 +443,7 @@ run_once() {  # KEY KIND WORKERS STEPS ATTEMPT; returns 1 when held connections 
     R[$key,hold_secs]=$((SECONDS - t_hold))
     ((SECONDS - t_hold < GREET_WAIT)) || log "warning: $key held longer than the greet wait ($GREET_WAIT s)"
     log "$key: with ${R[$key,after_held]} held: new clients ${R[$key,probe1]} apart; closed by server ${R[$key,after_closed]}, server sockets +${R[$key,after_sock]}"
-    stop_pid "$HOLDER_PID"; HOLDER_PID=""
+    stop_pid "$HOLDER_PID" 3 97 || true; HOLDER_PID=""
     stop_server "$kind" "$CUR/pf"
     return 0
 }

@@ -43,6 +43,8 @@ set -euo pipefail
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 SMOKE=0
 BUILD=build
@@ -93,25 +95,12 @@ SUBS=()
 
 # shellcheck disable=SC2317  # invoked through the EXIT trap
 stop_gateway() {
-    local pid=$GW_PID i
+    local pid=$GW_PID
     [[ -n $pid ]] || return 0
     GW_PID=
-    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    # With no connection left the drain ends at once; otherwise SIGINT ends it.
-    for ((i = 0; i < 20; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -INT "$pid" 2>/dev/null || true
-    # callgrind writes its files on exit: give it time (bounded).
-    for ((i = 0; i < 600; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "gateway $pid did not exit within 60 s of SIGINT: killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    return 1
+    # With no connection left the drain ends at once; otherwise SIGINT ends
+    # it. callgrind writes its files on exit: give it up to 60 s.
+    stop_pid "$pid" 20 600
 }
 
 # shellcheck disable=SC2317  # invoked through the EXIT trap

@@ -55,6 +55,8 @@ set -euo pipefail
 {
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
 SMOKE=0
 BUILD=/work/main/build
 for a in "$@"; do
@@ -123,23 +125,10 @@ RES=$WORK/results.txt
 declare -A BGPID=()     # name -> pid of a server started here
 declare -a PFDIRS=()    # Postfix instance directories started here
 
-stop_pid() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        # mxscreen drains open sessions after a TERM; a second signal ends it.
-        [ "$i" -eq 3 ] && kill -INT "$pid" 2>/dev/null
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
 stop_name() {
     local n=$1
     [[ -n ${BGPID[$n]:-} ]] || return 0
-    stop_pid "${BGPID[$n]}"
+    stop_pid "${BGPID[$n]}" || true
     unset "BGPID[$n]"
 }
 
@@ -147,7 +136,7 @@ stop_name() {
 cleanup() {
     local rc=$? n d
     trap - EXIT INT TERM
-    for n in "${!BGPID[@]}"; do stop_pid "${BGPID[$n]}"; done
+    for n in "${!BGPID[@]}"; do stop_pid "${BGPID[$n]}" || true; done
     for d in "${PFDIRS[@]}"; do "$PSI" stop "$d" || true; done
     if [[ ${BENCH_KEEP:-0} == 1 || $rc != 0 ]]; then
         log "work directory kept: $WORK"
