@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/admin_server.h"
 #include "core/config_error.h"
 #include "core/control_client.h"
 #include "core/gateway_config.h"
@@ -21,6 +22,7 @@
 #include "core/server.h"
 #include "core/stats_cli.h"
 #include "core/verdict_cli.h"
+#include "core/waiting_admin_backend.h"
 
 namespace {
 
@@ -173,10 +175,33 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  std::mutex mu;  // guards server and first_config
+  // Until a server runs, the admin server (host-local, from the file) still
+  // answers: alive, not ready, saying what it waits for. The server's own
+  // admin server takes the address over when it starts.
+  std::optional<mxs::AdminConfig> admin_config;
+  try {
+    admin_config = mxs::BuildAdminConfig(local, base);
+  } catch (const mxs::ConfigError& e) {
+    std::cerr << "mxscreen: " << path << ": " << e.what() << "\n";
+    return 2;
+  }
+  mxs::WaitingAdminBackend waiting_backend("the first config of fleet " + cp.fleet + " from " +
+                                           cp.address);
+  std::unique_ptr<mxs::AdminServer> waiting_admin;
+  auto open_waiting_admin = [&] {
+    if (!admin_config || waiting_admin) return;
+    try {
+      waiting_admin = std::make_unique<mxs::AdminServer>(*admin_config, waiting_backend, *logger);
+    } catch (const std::exception& e) {
+      logger->Logf("mxscreen", "warning: %s", e.what());
+    }
+  };
+
+  std::mutex mu;  // guards server, first_config and waiting_admin
   std::unique_ptr<mxs::Server> server;
   std::shared_ptr<const mxs::GatewayConfig> first_config;  // the one the server started with
   auto start_server = [&](std::shared_ptr<const mxs::GatewayConfig> config) -> std::string {
+    waiting_admin.reset();  // frees the admin address for the server's own
     try {
       PrepareStores(*config, run_as);
       auto s = std::make_unique<mxs::Server>(config, logger, path);
@@ -184,6 +209,7 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
       server = std::move(s);
       first_config = config;
     } catch (const std::exception& e) {
+      open_waiting_admin();
       return e.what();
     }
     return "";
@@ -234,6 +260,7 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
     if (!server) return start_server(built);
     return server->Apply(built);
   };
+  if (!server) open_waiting_admin();  // the client's thread is not running yet
   mxs::ControlClient client(cp, local.node_id(), running_version, *logger, apply);
   client.Start();
   bool have_server;

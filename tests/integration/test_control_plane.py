@@ -16,7 +16,8 @@ DESCRIPTION
     plane restarts with everything it knew; a session in its greet wait
     during a push finishes under its old config; ten pushes under a steady
     load fail no session; a moved listener keeps its sessions; rollback,
-    diff, versions and the audit log; a refused push; and with mutual TLS,
+    diff, versions and the audit log; a refused push; a gateway waiting for
+    its first config answers its admin probes (alive, not ready); and with mutual TLS,
     fleet isolation by gateway certificate and operator rights.
 """
 
@@ -341,6 +342,64 @@ class ControlPlaneTest(MxscreenTestCase):
         self.assertIn("1 ACK", r.stdout)
         wait_until_listening("127.0.0.1", port3, 5)
         self.assert_denied(port3, "127.0.0.66")
+
+    def test_admin_server_answers_while_waiting_for_the_first_push(self):
+        """A gateway with no config yet serves its (host-local) admin server:
+        alive, not ready, saying what it waits for; a push that cannot start
+        leaves it so; the first config that starts takes the address over."""
+        import http.client
+        import socket
+        cp = self.control()
+        admin_port = free_port()
+        gw = FleetGateway(cp, "gw1", "eu", free_port())
+        # The pushed listener addresses count (a busy one must fail to start).
+        gw.config_text = re.sub(r"\n  listener_addresses:.*", "", gw.config_text)
+        gw.config_text += 'admin: { address: "127.0.0.1:%d" }\n' % admin_port
+        with open(gw.config_path, "w") as f:
+            f.write(gw.config_text)
+        self.addCleanup(gw.stop)
+        gw.start()
+        gw.wait_for_log(r"admin server on \[127\.0\.0\.1\]:%d$" % admin_port)
+
+        def get(path):
+            conn = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=10)
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                return r.status, r.read().decode()
+            finally:
+                conn.close()
+
+        waiting = "waiting for the first config of fleet eu from %s" % cp.address
+        self.assertEqual(get("/healthz"), (200, "ok\n"))
+        self.assertEqual(get("/ready"), (503, "not ready: %s\n" % waiting))
+        self.assertEqual(get("/config_dump"), (200, '{"error":"no config yet: %s"}\n' % waiting))
+        self.assertEqual(get("/verdicts/127.0.0.66"),
+                         (404, '{"error":"no config yet: %s"}\n' % waiting))
+        # No listener, filter or store yet: no series (a scrape still succeeds).
+        self.assertEqual(get("/metrics"), (200, ""))
+
+        # A first push that cannot start (its address is taken) is NACKed and
+        # the gateway keeps answering as before.
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        self.addCleanup(busy.close)
+        busy_port = busy.getsockname()[1]
+        r = self.push(cp, self.deny(["127.0.0.66/32 reject"],
+                                    address="127.0.0.1:%d" % busy_port), "eu", 3, "busy.yaml")
+        self.assertIn("NACK", r.stdout)
+        self.assertEqual(get("/ready"), (503, "not ready: %s\n" % waiting))
+
+        port = free_port()
+        self.push(cp, self.deny(["127.0.0.66/32 reject"], address="127.0.0.1:%d" % port), "eu", 0,
+                  "good.yaml")
+        wait_until_listening("127.0.0.1", port, 5)
+        self.assertEqual(get("/ready"), (200, "ready\n"))
+        status, body = get("/config_dump")
+        self.assertEqual(status, 200)
+        self.assertIn('"address": "127.0.0.1:%d"' % port, body)
+        self.assert_denied(port, "127.0.0.66")
 
     def test_config_larger_than_grpcs_default_message_limit(self):
         """Inline tables make big configs: 220,000 CIDR lines (about 5 MB, over
