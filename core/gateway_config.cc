@@ -380,7 +380,8 @@ LoggingConfig BuildLoggingConfig(const config::v1::Logging& lg) {
 
 std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
                                                         const std::string& base_dir,
-                                                        bool read_local_files) {
+                                                        bool read_local_files,
+                                                        const std::string& version) {
   auto out = std::make_shared<GatewayConfig>();
   out->source = b;
   out->hostname = HostnameOf(b);
@@ -409,7 +410,7 @@ std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const Bootstrap& b,
     for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    out->version = hex;
+    out->version = version.empty() ? hex : version;
   }
 
   const auto& dns = b.dns_resolver();

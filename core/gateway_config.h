@@ -118,7 +118,8 @@ struct GatewayConfig {
   std::vector<std::shared_ptr<const ListenerConfig>> listeners;
   // The admin HTTP server; nullopt: none.
   std::optional<AdminConfig> admin;
-  // A hash of the config (of `source`): mxs_config_info's version label.
+  // mxs_config_info's version label: the control plane's version_info for
+  // a pushed config, else a hash of the config.
   std::string version;
 };
 
@@ -142,10 +143,14 @@ config::v1::Bootstrap LoadBootstrapFile(const std::string& path);
 // Validates and builds. Relative table paths resolve against base_dir.
 // read_local_files = false checks everything except the contents of files
 // the config names (see BuildContext::ReadsLocalFiles). Throws ConfigError
-// naming the field.
+// naming the field. `version` is what mxs_config_info reports: empty for a
+// hash of the config (a file's); a pushed config passes the control plane's
+// version_info, the same on every gateway of the fleet whatever their
+// host-local settings (listener addresses, admin, logging).
 std::shared_ptr<const GatewayConfig> BuildGatewayConfig(const config::v1::Bootstrap& bootstrap,
                                                         const std::string& base_dir,
-                                                        bool read_local_files = true);
+                                                        bool read_local_files = true,
+                                                        const std::string& version = "");
 
 // "127.0.0.1:25", "[::1]:25" -> Endpoint; nullopt when malformed.
 std::optional<Endpoint> ParseHostPort(const std::string& text);

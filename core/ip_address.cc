@@ -55,10 +55,28 @@ IpAddress IpAddress::V4(uint32_t host_order) {
   return out;
 }
 
+static_assert(IpAddress::kMaxText == INET6_ADDRSTRLEN);
+
+size_t IpAddress::Format(char* buf) const {
+  if (!is_v4()) {
+    inet_ntop(AF_INET6, bytes_.data(), buf, kMaxText);
+    return std::strlen(buf);
+  }
+  char* p = buf;
+  for (int i = 0; i < 4; ++i) {
+    unsigned v = bytes_[i];
+    if (i > 0) *p++ = '.';
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  }
+  *p = '\0';
+  return static_cast<size_t>(p - buf);
+}
+
 std::string IpAddress::ToString() const {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
-  return buf;
+  char buf[kMaxText];
+  return std::string(buf, Format(buf));
 }
 
 std::optional<Cidr> Cidr::Parse(std::string_view text, std::string* error) {

@@ -92,8 +92,8 @@ void SetConfigVersionMetric(const std::string& version) {
   std::lock_guard<std::mutex> lock(mu);
   if (version == current) return;
   const char* help =
-      "The running config's version (a hash of the config file, or the control "
-      "plane's version_info); 1 for the running one.";
+      "The running config's version (the control plane's version_info for a "
+      "pushed config, else a hash of the config); 1 for the running one.";
   if (!current.empty()) {
     Registry::Get().GetGauge("mxs_config_info", help, {{"version", current}}).Set(0);
   }

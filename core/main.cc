@@ -224,7 +224,8 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
       } else {
         std::string err;
         try {
-          auto config = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, cache->config), base);
+          auto config = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, cache->config), base,
+                                                true, cache->version);
           err = start_server(config);
         } catch (const mxs::ConfigError& e) {
           err = std::string("it no longer builds: ") + e.what();
@@ -249,10 +250,11 @@ int RunWithControlPlane(const std::string& path, const mxs::config::v1::Bootstra
     if (!err.empty()) return Fatal(*logger, logging, err);
   }
 
-  auto apply = [&](const mxs::config::v1::Bootstrap& pushed, const std::string&) -> std::string {
+  auto apply = [&](const mxs::config::v1::Bootstrap& pushed,
+                   const std::string& version) -> std::string {
     std::shared_ptr<const mxs::GatewayConfig> built;
     try {
-      built = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, pushed), base);
+      built = mxs::BuildGatewayConfig(mxs::MergePushedConfig(local, pushed), base, true, version);
     } catch (const mxs::ConfigError& e) {
       return e.what();
     }

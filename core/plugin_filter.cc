@@ -547,9 +547,9 @@ int PluginSession::SmtpValue(int what, uint32_t index, const char** data, size_t
 }
 
 bool PluginSession::GetEndpoint(const Endpoint& e, mxs_endpoint* out) {
+  static_assert(sizeof out->address >= IpAddress::kMaxText);
   std::memset(out, 0, sizeof *out);
-  std::string a = e.address.ToString();
-  std::snprintf(out->address, sizeof out->address, "%s", a.c_str());
+  e.address.Format(out->address);
   out->port = e.port;
   out->family = e.address.is_v4() ? MXS_AF_INET : MXS_AF_INET6;
   return true;

@@ -1,7 +1,11 @@
 // Tests of address parsing, CIDR matching and the "[addr]:port" form of logs.
 #include "core/ip_address.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
 
 namespace mxs {
 namespace {
@@ -19,6 +23,36 @@ TEST(IpAddress, ParsesAndPrints) {
   EXPECT_FALSE(IpAddress::Parse("192.0.2.256"));
   EXPECT_FALSE(IpAddress::Parse("[::1]"));
   EXPECT_FALSE(IpAddress::Parse(""));
+}
+
+// Format's hand-written IPv4 digits against the C library's inet_ntop: every
+// value of each byte in every position, then a million random addresses.
+TEST(IpAddress, FormatsIpv4LikeInetNtop) {
+  auto check = [](uint32_t host_order) {
+    IpAddress a = IpAddress::V4(host_order);
+    char mine[IpAddress::kMaxText];
+    char libc[INET6_ADDRSTRLEN];
+    size_t n = a.Format(mine);
+    ASSERT_NE(inet_ntop(AF_INET, a.bytes().data(), libc, sizeof libc), nullptr);
+    ASSERT_STREQ(mine, libc);
+    ASSERT_EQ(n, std::strlen(libc));
+  };
+  for (uint32_t v = 0; v < 256; ++v) {
+    for (int shift = 0; shift < 32; shift += 8) check(v << shift);
+  }
+  check(0);
+  check(0xffffffff);
+  std::mt19937 random(20261206);
+  for (int i = 0; i < 1000000; ++i) check(random());
+}
+
+TEST(IpAddress, FormatsIpv6AsRfc5952) {
+  char buf[IpAddress::kMaxText];
+  EXPECT_EQ(IpAddress::Parse("2001:DB8:0:0:0:0:0:1")->Format(buf), 11u);
+  EXPECT_STREQ(buf, "2001:db8::1");
+  IpAddress longest = *IpAddress::Parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+  EXPECT_EQ(longest.Format(buf), 39u);
+  EXPECT_EQ(longest.ToString(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 }
 
 TEST(Cidr, MatchesV4AndV6) {

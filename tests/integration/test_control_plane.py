@@ -400,6 +400,9 @@ class ControlPlaneTest(MxscreenTestCase):
         self.assertEqual(status, 200)
         self.assertIn('"address": "127.0.0.1:%d"' % port, body)
         self.assert_denied(port, "127.0.0.66")
+        # The running version is the control plane's (1 was the NACKed one).
+        status, body = get("/metrics")
+        self.assertIn('\nmxs_config_info{version="2"} 1\n', body)
 
     def test_config_larger_than_grpcs_default_message_limit(self):
         """Inline tables make big configs: 220,000 CIDR lines (about 5 MB, over
