@@ -228,6 +228,10 @@ class FilterFactory {
   virtual FilterTraits traits() const = 0;
   // A stateless filter may hand every session the same shared instance.
   virtual std::shared_ptr<Filter> Create() const = 0;
+  // For a filter from outside the core (a plugin): which build was loaded,
+  // for the start-up and reload log, so an operator sees what runs. ""
+  // for the built-in filters.
+  virtual std::string Describe() const { return ""; }
 };
 
 // What a filter's config is checked against while a config is built.

@@ -691,6 +691,14 @@ class PluginFactory : public FilterFactory {
   std::shared_ptr<Filter> Create() const override {
     return std::make_shared<PluginSession>(shared_);
   }
+  std::string Describe() const override {
+    const mxs_plugin_v1* p = shared_->p;
+    std::string version = p->version != nullptr && p->version[0] != '\0'
+                              ? CEscape(std::string_view(p->version, strnlen(p->version, 256)))
+                              : "(no version)";
+    return "plugin " + CEscape(p->name) + " " + version + " (ABI " + shared_->image->abi_version +
+           ") from " + shared_->image->path + ", sha256 " + shared_->image->sha256;
+  }
 
  private:
   std::shared_ptr<const PluginShared> shared_;

@@ -74,6 +74,30 @@ void PublishStoreMetrics(const std::vector<std::shared_ptr<ListenerSlot>>& slots
                        });
   }
 }
+// Logs which build of which plugin each listener's entries run: at start,
+// and on a reload or push for the entries whose build changed (a new build
+// at the same path included), so the log says when a new build took over.
+void LogLoadedFilters(const GatewayConfig& next, const GatewayConfig* previous, Logger& logger) {
+  auto described = [&](const std::string& listener, const std::string& entry) -> std::string {
+    if (previous == nullptr) return "";
+    for (const auto& l : previous->listeners) {
+      if (l->name != listener) continue;
+      for (const auto& e : l->chain) {
+        if (e.name == entry) return e.factory->Describe();
+      }
+    }
+    return "";
+  };
+  for (const auto& l : next.listeners) {
+    for (const auto& e : l->chain) {
+      std::string d = e.factory->Describe();
+      if (d.empty() || d == described(l->name, e.name)) continue;
+      logger.Logf("mxscreen", "listener %s: filter %s is %s", l->name.c_str(), e.name.c_str(),
+                  d.c_str());
+    }
+  }
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<const GatewayConfig> config, std::shared_ptr<Logger> logger,
@@ -123,6 +147,7 @@ void Server::Start() {
     logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", l->name.c_str(),
                   l->address.ToString().c_str(), l->chain.size(), config_->workers);
   }
+  LogLoadedFilters(*config_, nullptr, *logger_);
   PublishStoreMetrics(slots_);
   SetConfigVersionMetric(config_->version);
   TopTalkers::Global().SetEnabled(config_->admin.has_value());
@@ -331,6 +356,7 @@ std::string Server::Apply(std::shared_ptr<const GatewayConfig> next) {
     logger_->Logf("mxscreen", "listener %s on %s with %zu filters, %u workers", c->name.c_str(),
                   c->address.ToString().c_str(), c->chain.size(), next->workers);
   }
+  LogLoadedFilters(*next, config_.get(), *logger_);
   slots_ = std::move(next_slots);
   config_ = std::move(next);
   PublishStoreMetrics(slots_);

@@ -12,6 +12,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdarg>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "core/asio_session_loop.h"
@@ -19,6 +21,7 @@
 #include "core/gateway_config.h"
 #include "core/metrics.h"
 #include "core/proto_yaml.h"
+#include "core/sha256.h"
 
 namespace mxs {
 namespace {
@@ -129,6 +132,21 @@ TEST(PluginFilter, EntrySyntaxAndDefaults) {
                                                                {"abi_version", "1.0"},
                                                                {"path", kDir + "/test_plugin.so"}}),
             1);
+}
+
+TEST(PluginFilter, DescribesTheLoadedBuild) {
+  auto c = Build(Entry("helo_check", "{}"));
+  std::ifstream f(kDir + "/test_plugin.so", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(First(c).factory->Describe(), "plugin test_plugin 1 (ABI 1.0) from " + kDir +
+                                              "/test_plugin.so, sha256 " + Sha256Hex(bytes));
+  // A C plugin, and a built-in filter (which describes nothing).
+  auto c2 = Build(Entry("c_check", "{}", "", "c_plugin.so") +
+                  "      - name: pregreet\n        typed_config: { \"@type\": "
+                  "type.googleapis.com/mxscreen.filters.pregreet.v1.Pregreet }\n");
+  EXPECT_NE(c2->listeners[0]->chain[0].factory->Describe().find("plugin c_plugin "),
+            std::string::npos);
+  EXPECT_EQ(c2->listeners[0]->chain[1].factory->Describe(), "");
 }
 
 TEST(PluginFilter, ConfigIsAFreeFormMap) {

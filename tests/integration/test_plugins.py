@@ -110,6 +110,9 @@ class StaticConfigTest(MxscreenTestCase):
 
     def test_screens_caches_and_hands_off(self):
         mx, port = self.gateway([plugin_entry("helo_check", {"reject_helo": "bad.example"})])
+        so = os.path.join(PLUGINS, "test_plugin.so")
+        mx.wait_for_message("listener smtp: filter helo_check is plugin test_plugin 1 (ABI 1.0) "
+                            "from %s, sha256 %s" % (so, sha256_of(so)), prog="mxscreen")
         self.refused_helo(mx, port, "127.0.6.1")
 
         ip = "127.0.6.2"
@@ -320,6 +323,9 @@ class ControlPlanePushTest(MxscreenTestCase):
                                        [self.backend.address]))
         self.assertRegex(r.stdout, r"\n  gw1\s+ACK      version 2 in \d+ ms\n")
         gw.wait_listening()
+        build1 = ("listener smtp: filter helo_check is plugin test_plugin 1 (ABI 1.0) from %s, "
+                  "sha256 %s" % (path, sha256_of(path)))
+        gw.wait_for_message(build1, prog="mxscreen")
 
         # A session on build 1, held open across the next push.
         old = self.connect(gw.port, "127.0.6.30")
@@ -333,6 +339,11 @@ class ControlPlanePushTest(MxscreenTestCase):
             [plugin_entry("helo_check", cfg, path=path, plugin={"sha256": sha256_of(path)})],
             [self.backend.address]))
         self.assertRegex(r.stdout, r"\n  gw1\s+ACK      version 3 in \d+ ms\n")
+        # The log says which build took over, once.
+        build2 = ("listener smtp: filter helo_check is plugin test_plugin 2 (ABI 1.0) from %s, "
+                  "sha256 %s" % (path, sha256_of(path)))
+        gw.wait_for_message(build2, prog="mxscreen")
+        self.assertEqual([gw.log().count(build1), gw.log().count(build2)], [1, 1])
         new = self.connect(gw.port, "127.0.6.31")
         self.assertEqual(new.read_reply(), ["220 mx.fleet.example ESMTP Postfix"])
         gw.wait_for_message("test_plugin build 2 connect %s" % new.endpoint)
