@@ -400,9 +400,16 @@ class ControlPlaneTest(MxscreenTestCase):
         self.assertEqual(status, 200)
         self.assertIn('"address": "127.0.0.1:%d"' % port, body)
         self.assert_denied(port, "127.0.0.66")
-        # The running version is the control plane's (1 was the NACKed one).
+        # The running version is the control plane's (1 was the NACKed one),
+        # also after a restart from the push cache.
         status, body = get("/metrics")
         self.assertIn('\nmxs_config_info{version="2"} 1\n', body)
+        gw.stop()
+        gw.start()
+        gw.wait_for_log(r"starting from version 2 of fleet eu ")
+        wait_until_listening("127.0.0.1", port, 5)
+        self.assertEqual(get("/ready"), (200, "ready\n"))
+        self.assertIn('\nmxs_config_info{version="2"} 1\n', get("/metrics")[1])
 
     def test_config_larger_than_grpcs_default_message_limit(self):
         """Inline tables make big configs: 220,000 CIDR lines (about 5 MB, over
