@@ -136,12 +136,12 @@ void Inflate(const LogSource& source, const std::string& name, const LogReaderLi
       continue;
     }
     uint64_t at = offset + static_cast<uint64_t>(z.next_in - in.get());
-    return fail("gzip data corrupt at byte " + std::to_string(at) + ": " +
+    return fail("gzip data corrupt after " + std::to_string(at) + " bytes: " +
                 (z.msg               ? z.msg
                  : rc == Z_MEM_ERROR ? "out of memory"
                                      : "unreadable"));
   }
-  if (member_open) return fail("gzip data truncated at byte " + std::to_string(r->bytes));
+  if (member_open) return fail("gzip data truncated after " + std::to_string(r->bytes) + " bytes");
   lines->Finish();
 }
 

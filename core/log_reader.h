@@ -44,8 +44,10 @@ struct LogReadResult {
 //
 // The error messages (`name` first):
 //   NAME: ERROR                                        the source's own error
-//   NAME: gzip data corrupt at byte N: ZLIB'S REASON    (N: offset in the file)
-//   NAME: gzip data truncated at byte N                 (the file ends inside a member)
+//   NAME: gzip data corrupt after N bytes: ZLIB'S REASON
+//   NAME: gzip data truncated after N bytes   (the file ends inside a member)
+// N counts the file's bytes zlib had read when it noticed (the damage is at
+// or shortly before that offset).
 LogReadResult ReadLog(const LogSource& source, const std::string& name, LogStats* stats,
                       const LogReaderLimits& limits = LogReaderLimits());
 

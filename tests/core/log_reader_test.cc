@@ -156,12 +156,13 @@ TEST(LogReader, TruncatedGzip) {
   for (size_t keep : {size_t{2}, size_t{5}, size_t{12}, gz.size() / 2, gz.size() - 1}) {
     Read r = ReadAll(gz.substr(0, keep), 3);
     EXPECT_FALSE(r.result.ok) << keep;
-    EXPECT_EQ(r.result.error, "x.gz: gzip data truncated at byte " + std::to_string(keep));
+    EXPECT_EQ(r.result.error, "x.gz: gzip data truncated after " + std::to_string(keep) + " bytes");
   }
   // A complete member, then the start of a second one.
   std::string two = gz + gz.substr(0, 10);
   Read r = ReadAll(two);
-  EXPECT_EQ(r.result.error, "x.gz: gzip data truncated at byte " + std::to_string(two.size()));
+  EXPECT_EQ(r.result.error,
+            "x.gz: gzip data truncated after " + std::to_string(two.size()) + " bytes");
   EXPECT_EQ(r.result.members, 1u);
   // The lines before the damage were fed (the command then prints nothing).
   EXPECT_EQ(r.lines, 9u);
@@ -178,12 +179,13 @@ TEST(LogReader, CorruptGzip) {
   // The trailer: CRC-32 (n-8..n-5), then the length (n-4..n-1). zlib
   // reports a bad CRC once it has read all four of its bytes.
   const Case cases[] = {
-      {2, 7, "x.gz: gzip data corrupt at byte 3: unknown compression method"},
-      {3, static_cast<char>(0xe0), "x.gz: gzip data corrupt at byte 4: unknown header flags set"},
+      {2, 7, "x.gz: gzip data corrupt after 4 bytes: unknown compression method"},
+      {3, static_cast<char>(0xe0),
+       "x.gz: gzip data corrupt after 4 bytes: unknown header flags set"},
       {n - 6, 0,
-       "x.gz: gzip data corrupt at byte " + std::to_string(n - 4) + ": incorrect data check"},
+       "x.gz: gzip data corrupt after " + std::to_string(n - 4) + " bytes: incorrect data check"},
       {n - 2, 1,
-       "x.gz: gzip data corrupt at byte " + std::to_string(n) + ": incorrect length check"},
+       "x.gz: gzip data corrupt after " + std::to_string(n) + " bytes: incorrect length check"},
   };
   for (const Case& c : cases) {
     std::string bad = gz;
@@ -194,8 +196,8 @@ TEST(LogReader, CorruptGzip) {
   }
   // Junk after a complete member is not another member.
   Read r = ReadAll(gz + "junk\n");
-  EXPECT_EQ(r.result.error, "x.gz: gzip data corrupt at byte " + std::to_string(n + 2) +
-                                ": incorrect header check");
+  EXPECT_EQ(r.result.error, "x.gz: gzip data corrupt after " + std::to_string(n + 2) +
+                                " bytes: incorrect header check");
 }
 
 TEST(LogReader, DeflateDataDamageIsCaught) {
@@ -278,11 +280,11 @@ TEST_F(StatsGzipCliTest, DamagedGzipFailsTheCommandAndPrintsNoReport) {
   o.files = {Write("a.log", SampleLog()), Write("b.gz", gz.substr(0, gz.size() - 3))};
   EXPECT_EQ(Run(o), 1);
   EXPECT_EQ(out_.str(), "");
-  EXPECT_EQ(err_.str(), "mxscreen: " + o.files[1] + ": gzip data truncated at byte " +
-                            std::to_string(gz.size() - 3) + "\n");
+  EXPECT_EQ(err_.str(), "mxscreen: " + o.files[1] + ": gzip data truncated after " +
+                            std::to_string(gz.size() - 3) + " bytes\n");
   o.files = {Write("c.gz", std::string("\x1f\x8b\x08\x00", 4))};
   EXPECT_EQ(Run(o), 1);
-  EXPECT_EQ(err_.str(), "mxscreen: " + o.files[0] + ": gzip data truncated at byte 4\n");
+  EXPECT_EQ(err_.str(), "mxscreen: " + o.files[0] + ": gzip data truncated after 4 bytes\n");
 }
 
 }  // namespace

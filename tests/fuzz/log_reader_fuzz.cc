@@ -61,11 +61,11 @@ Outcome Read(std::string_view file, size_t chunk, const LogReaderLimits& limits)
   return o;
 }
 
-// The category of an outcome: "" complete, else the error up to " at byte"
+// The category of an outcome: "" complete, else the error up to " after"
 // (where zlib notices damage depends on how much input it was given).
 std::string Category(const Outcome& o) {
   if (o.result.ok) return "";
-  return o.result.error.substr(0, o.result.error.find(" at byte"));
+  return o.result.error.substr(0, o.result.error.find(" after "));
 }
 
 // Non-empty lines (a trailing '\r' trimmed), the last one without '\n' too.
@@ -112,9 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(whole.result.text_bytes == size);
   Check(whole.lines == CountLines(file));
   size_t cut = size ? (h >> 21) % (size + 1) : 0;
-  for (const std::string& gz :
-       {mxs::test::Gzip(file), mxs::test::Gzip(file.substr(0, cut), 1) +
-                                   mxs::test::Gzip(file.substr(cut), 9)}) {
+  for (const std::string& gz : {mxs::test::Gzip(file), mxs::test::Gzip(file.substr(0, cut), 1) +
+                                                           mxs::test::Gzip(file.substr(cut), 9)}) {
     Check(!gz.empty());
     Outcome g = Read(gz, chunk, limits);
     Check(g.result.ok && g.result.gzip);

@@ -364,7 +364,7 @@ class StatsTest(MxscreenTestCase):
             f.write(real_bytes[:len(real_bytes) // 2])
         r = stats(plain, short)
         self.assertEqual((r.returncode, r.stdout, r.stderr),
-                         (1, "", "mxscreen: %s: gzip data truncated at byte %d\n"
+                         (1, "", "mxscreen: %s: gzip data truncated after %d bytes\n"
                           % (short, len(real_bytes) // 2)))
         bad = bytearray(real_bytes)
         bad[-6] ^= 0xff  # the CRC-32 of the trailer
@@ -373,12 +373,12 @@ class StatsTest(MxscreenTestCase):
             f.write(bad)
         r = stats("--json", badcrc)
         self.assertEqual((r.returncode, r.stdout, r.stderr),
-                         (1, "", "mxscreen: %s: gzip data corrupt at byte %d: incorrect data "
-                          "check\n" % (badcrc, len(bad) - 4)))
+                         (1, "", "mxscreen: %s: gzip data corrupt after %d bytes: incorrect "
+                          "data check\n" % (badcrc, len(bad) - 4)))
         s = stats_bytes("-", stdin_bytes=bytes(bad))
         self.assertEqual((s.returncode, s.stdout, s.stderr),
-                         (1, "", "mxscreen: stdin: gzip data corrupt at byte %d: incorrect "
-                          "data check\n" % (len(bad) - 4)))
+                         (1, "", "mxscreen: stdin: gzip data corrupt after %d bytes: "
+                          "incorrect data check\n" % (len(bad) - 4)))
 
     def test_real_postscreen_allowlist_veto(self):
         # postscreen listens on 127.0.0.1 only; an interface list without it
