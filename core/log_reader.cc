@@ -100,23 +100,23 @@ void Inflate(const LogSource& source, const std::string& name, const LogReaderLi
   uint64_t offset = 0;  // file offset of in[0]
   size_t fill = first;  // bytes in `in`
   bool eof = false;
-  bool member_open = true;  // bytes of a member not yet ended were given to inflate
+  bool member_open = true;  // inside a member: its end not yet seen
   for (;;) {
-    if (z.avail_in == 0) {
-      if (eof) break;
+    if (z.avail_in == 0 && !eof) {
       offset += fill;
+      fill = 0;
       std::string error;
       long n = source(reinterpret_cast<char*>(in.get()), limits.block, &error);
       if (n < 0) return fail(error);
-      if (n == 0) {
-        eof = true;
-        break;
-      }
+      eof = n == 0;
       r->bytes += n;
       fill = static_cast<size_t>(n);
-      z.next_in = in.get();
+      z.next_in = in.get();  // so that offset + (next_in - in) is the file offset
       z.avail_in = static_cast<uInt>(fill);
     }
+    if (eof && z.avail_in == 0 && !member_open) break;  // the end, between members
+    // At the end of the input inflate is still called: it may hold decoded
+    // text (or the member's end) that did not fit the last output block.
     z.next_out = reinterpret_cast<unsigned char*>(lines->space());
     z.avail_out = static_cast<uInt>(lines->space_size());
     int rc = inflate(&z, Z_NO_FLUSH);
@@ -131,8 +131,12 @@ void Inflate(const LogSource& source, const std::string& name, const LogReaderLi
       continue;
     }
     if (rc == Z_OK || rc == Z_BUF_ERROR) {
-      // Z_BUF_ERROR: all input used (the output always has room); read on.
+      // Z_BUF_ERROR: no progress possible without more input (the output
+      // always has room); at the end of the input, the member is cut short.
       member_open = true;
+      if (rc == Z_BUF_ERROR && eof) {
+        return fail("gzip data truncated after " + std::to_string(r->bytes) + " bytes");
+      }
       continue;
     }
     uint64_t at = offset + static_cast<uint64_t>(z.next_in - in.get());
@@ -141,7 +145,6 @@ void Inflate(const LogSource& source, const std::string& name, const LogReaderLi
                  : rc == Z_MEM_ERROR ? "out of memory"
                                      : "unreadable"));
   }
-  if (member_open) return fail("gzip data truncated after " + std::to_string(r->bytes) + " bytes");
   lines->Finish();
 }
 

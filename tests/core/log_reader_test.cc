@@ -112,6 +112,24 @@ TEST(LogReader, AnyChunkingAndBlockSize) {
   }
 }
 
+TEST(LogReader, EveryBlockSizeAndChunking) {
+  // Whatever the sizes, some read ends exactly where an output block fills:
+  // the text (and the member's end) zlib still holds then must come out.
+  std::string log = SampleLog() + SampleLog();
+  std::string gz = Gzip(log.substr(0, 700)) + Gzip(log.substr(700));
+  std::string want = ReadAll(log).json;
+  for (size_t block = 16; block <= 300; ++block) {
+    for (size_t chunk : {1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 1 << 20}) {
+      LogReaderLimits limits;
+      limits.block = block;
+      Read g = ReadAll(gz, chunk, limits);
+      ASSERT_TRUE(g.result.ok) << block << " " << chunk << ": " << g.result.error;
+      ASSERT_EQ(g.result.members, 2u);
+      ASSERT_EQ(g.json, want) << block << " " << chunk;
+    }
+  }
+}
+
 TEST(LogReader, ConcatenatedMembersAreAllRead) {
   std::string log = SampleLog();
   // Cut inside a line: the second member continues the first one's last line,
@@ -198,6 +216,36 @@ TEST(LogReader, CorruptGzip) {
   Read r = ReadAll(gz + "junk\n");
   EXPECT_EQ(r.result.error, "x.gz: gzip data corrupt after " + std::to_string(n + 2) +
                                 " bytes: incorrect header check");
+}
+
+TEST(LogReader, DamageAtTheEndIsFoundWhateverTheChunking) {
+  // Found by the fuzz target: damage in the last bits of the input, where
+  // zlib, when the last read filled the output block, still held decoded
+  // but unchecked data. It must be drained, not taken for a truncation.
+  const std::string gz(
+      "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xb5\x94\xdf\x6e\x82\x30\x14\x87\xef"
+      "\x7d\x8a\xf3\x00\x86\x51\x10\x91\x6e\x2e\x5b\xa4\xd9\x4c\x1c\x30\x61\x59\x16"
+      "\xf5\x02\xb1\x6e\x6e\xd0\x9a\x82\xff\xde\x7e\x95\xcc\x64\xe2\x06\xc3\x64\x57"
+      "\x90\x93\x9e\xef\xfb\x9d\xb6\xa9\x4d\x23\x80\x36\x20\x0b\xeb\x16\x6e\x69\x90"
+      "\x6c\x61\xc9\xd3\x6c\xbe\xd8\x5e\xec\xbf\x69\x24\x28\x65\xa3\x86\xd6\xd2\x26"
+      "\x18\x7a\xae\xe3\x90\x5e\x00\x73\xc1\x13\x18\x21\x4b\x53\x54\x45\x53\x54\x45"
+      "\x53\xd0\x04\x23\x55\x55\x21\xe3\xb2\xa6\x99\xb2\xa6\xe6\x3f\x9a\xd1\xb0\xeb"
+      "\xc0\xbd\x5b\x44\x49\x53\x43\x4f\x4e\x4e\x45\x43\x54\x20\xa8\x33\xa3\xfe\x87"
+      "\x8c\xee\xc0\x3e\x01\x17\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+      "\xff\xff\xf9\xff\xff\xff\xff\xff\x69\x78\x2f\x70\x6f\x73\x74\x73\x63\x72\x65"
+      "\x65\x6e\x5b\x5b\x34\x32\x32\x34\xff\xff\x5d\x3a",
+      202);
+  for (size_t block : {16, 64, 139, 1000, 1 << 20}) {
+    for (size_t chunk : {1, 7, 53, 1 << 20}) {
+      LogReaderLimits limits;
+      limits.block = block;
+      Read r = ReadAll(gz, chunk, limits);
+      EXPECT_EQ(r.result.error,
+                "x.gz: gzip data corrupt after 202 bytes: invalid distance too far back")
+          << block << " " << chunk;
+      EXPECT_EQ(r.result.text_bytes, 1085u) << block << " " << chunk;
+    }
+  }
 }
 
 TEST(LogReader, DeflateDataDamageIsCaught) {
