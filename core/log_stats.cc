@@ -37,7 +37,42 @@ constexpr OutcomeInfo kOutcomes[kLogOutcomeCount] = {
     {"all server ports busy", "server_ports_busy"},
     {"all screening ports busy", "screening_ports_busy"},
     {"DISCONNECT", "disconnect"},
+    {"ALLOWLIST VETO", "allowlist_veto"},
 };
+
+using O = LogOutcome;
+constexpr std::array<LogOutcome, kLogOutcomeCount> kTextOrder = {
+    O::kConnect,
+    O::kPassNew,
+    O::kPassOld,
+    O::kAllowlisted,
+    O::kAllowlistVeto,
+    O::kDenylisted,
+    O::kPregreet,
+    O::kDnsblRank,
+    O::kPipelining,
+    O::kNonSmtpCommand,
+    O::kBareNewline,
+    O::kHangup,
+    O::kCommandTimeLimit,
+    O::kCommandCountLimit,
+    O::kCommandLengthLimit,
+    O::kDataWithoutRcpt,
+    O::kTooManyConnections,
+    O::kServerPortsBusy,
+    O::kScreeningPortsBusy,
+    O::kDisconnect,
+};
+// A new outcome must get its row: every outcome exactly once.
+constexpr bool EachOutcomeOnce(const std::array<LogOutcome, kLogOutcomeCount>& order) {
+  for (size_t o = 0; o < kLogOutcomeCount; ++o) {
+    size_t seen = 0;
+    for (LogOutcome x : order) seen += static_cast<size_t>(x) == o;
+    if (seen != 1) return false;
+  }
+  return true;
+}
+static_assert(EachOutcomeOnce(kTextOrder), "kTextOrder must list every LogOutcome once");
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
@@ -205,6 +240,7 @@ void ParseMessage(std::string_view m, LogLine* out) {
   switch (m.empty() ? '\0' : m[0]) {
     case 'A':
       if (Eat(&r, "ALLOWLISTED ")) return client_then(&r, LogOutcome::kAllowlisted);
+      if (Eat(&r, "ALLOWLIST VETO ")) return client_then(&r, LogOutcome::kAllowlistVeto);
       return;
     case 'a':
       if (Eat(&r, "addr ")) {
@@ -301,6 +337,7 @@ void ParseMessage(std::string_view m, LogLine* out) {
       return;
     case 'W':
       if (Eat(&r, "WHITELISTED ")) return client_then(&r, LogOutcome::kAllowlisted);
+      if (Eat(&r, "WHITELIST VETO ")) return client_then(&r, LogOutcome::kAllowlistVeto);
       return;
     case 'c':
       // postscreen's cache maintenance: "cache btree:PATH full cleanup: retained=..."
@@ -380,6 +417,8 @@ const char* LogOutcomeLabel(LogOutcome outcome) {
 const char* LogOutcomeKey(LogOutcome outcome) {
   return kOutcomes[static_cast<size_t>(outcome)].key;
 }
+
+const std::array<LogOutcome, kLogOutcomeCount>& LogOutcomeTextOrder() { return kTextOrder; }
 
 bool IsTestFailure(LogOutcome o) {
   switch (o) {

@@ -24,7 +24,9 @@
 namespace mxs {
 
 // What a postscreen line says happened to a client. The order is the order
-// of the report's rows and of the JSON "outcomes" object.
+// of the JSON "outcomes" objects; outcomes added after the first version of
+// the schema come last, so the keys scripts know keep their places. The
+// text report's rows may differ (LogOutcomeTextOrder).
 enum class LogOutcome : uint8_t {
   kConnect,
   kPassNew,
@@ -45,8 +47,17 @@ enum class LogOutcome : uint8_t {
   kServerPortsBusy,     // NOQUEUE: reject: CONNECT ...: all server ports busy
   kScreeningPortsBusy,  // reject: connect ...: all screening ports busy
   kDisconnect,
+  // "ALLOWLIST VETO [ADDR]:PORT" (older "WHITELIST VETO"): the client reached
+  // a local address not in postscreen_allowlist_interfaces (a backup MX), so
+  // it could not use, and cannot earn, the temporary allowlist there: it is
+  // tested but never handed off from that address.
+  kAllowlistVeto,
 };
-constexpr size_t kLogOutcomeCount = static_cast<size_t>(LogOutcome::kDisconnect) + 1;
+constexpr size_t kLogOutcomeCount = static_cast<size_t>(LogOutcome::kAllowlistVeto) + 1;
+
+// The text report's row order: related rows together (ALLOWLIST VETO after
+// ALLOWLISTED), whatever the order they were added to the schema in.
+const std::array<LogOutcome, kLogOutcomeCount>& LogOutcomeTextOrder();
 
 // "PASS NEW": the words the log line starts with (the report's row label).
 const char* LogOutcomeLabel(LogOutcome outcome);

@@ -112,9 +112,9 @@ std::string FormatStatsText(const StatsReport& r) {
          " networks (/24, /64)\n\n";
 
   Table outcomes({"outcome", "events", "clients"});
-  for (size_t i = 0; i < kLogOutcomeCount; ++i) {
-    outcomes.Row(LogOutcomeLabel(static_cast<LogOutcome>(i)),
-                 {r.outcomes[i].events, r.outcomes[i].clients});
+  for (LogOutcome o : LogOutcomeTextOrder()) {
+    const auto& c = r.outcomes[static_cast<size_t>(o)];
+    outcomes.Row(LogOutcomeLabel(o), {c.events, c.clients});
   }
   outcomes.Render(&out);
 

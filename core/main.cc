@@ -445,7 +445,8 @@ int main(int argc, char** argv) {
   auto* stats = app.add_subcommand(
       "stats",
       "report on postscreen or mxscreen logs (outcomes, rejects, DNSBL hits, top clients)");
-  stats->add_option("LOGFILE", stats_opts.files, "log files (none or - : stdin)");
+  stats->add_option("LOGFILE", stats_opts.files,
+                    "log files, plain or gzip-compressed (none or - : stdin)");
   stats->add_flag("--json", stats_opts.json, "JSON for scripts (schema mxscreen-stats/1)");
   stats->add_option("--top", stats_opts.top, "clients and networks to list (0: all)")
       ->check(CLI::NonNegativeNumber)

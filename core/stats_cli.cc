@@ -1,6 +1,6 @@
-// stats_cli: file reading for `mxscreen stats`. Blocks of 1 MiB through
-// read(2), lines split in place; a line longer than kMaxLine is skipped as
-// malformed rather than buffered, so memory stays bounded whatever the input.
+// stats_cli: the `mxscreen stats` command: opens the files, hands each to
+// ReadLog (core/log_reader.h: plain or gzip, bounded memory) and prints the
+// report only when every file was read to its end.
 #include "core/stats_cli.h"
 
 #include <fcntl.h>
@@ -8,61 +8,25 @@
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
+#include <string>
 
+#include "core/log_reader.h"
 #include "core/log_stats.h"
 
 namespace mxs {
 namespace {
 
-constexpr size_t kBlock = 1 << 20;
-constexpr size_t kMaxLine = 64 * 1024;  // postscreen lines are < 2 KiB
-
-// Feeds every line of fd to stats. False with *error set on a read error.
-bool ReadLines(int fd, const std::string& name, LogStats* stats, std::string* error) {
-  std::unique_ptr<char[]> buf(new char[kBlock + kMaxLine]);
-  size_t have = 0;         // bytes of an unfinished line at the start of buf
-  bool oversized = false;  // inside a line that was too long: drop until '\n'
-  bool first = true;
-  for (;;) {
-    ssize_t n = read(fd, buf.get() + have, kBlock);
-    if (n < 0) {
+// A LogSource over a file descriptor: read(2), retried on EINTR.
+LogSource FdSource(int fd) {
+  return [fd](char* buf, size_t cap, std::string* error) -> long {
+    for (;;) {
+      ssize_t n = read(fd, buf, cap);
+      if (n >= 0) return static_cast<long>(n);
       if (errno == EINTR) continue;
-      *error = name + ": " + std::strerror(errno);
-      return false;
+      *error = std::strerror(errno);
+      return -1;
     }
-    if (first && n >= 2 && static_cast<unsigned char>(buf[0]) == 0x1f &&
-        static_cast<unsigned char>(buf[1]) == 0x8b) {
-      *error = name + ": gzip-compressed; read it with: zcat " + name + " | mxscreen stats";
-      return false;
-    }
-    first = false;
-    if (n == 0) break;
-    char* p = buf.get();
-    char* end = buf.get() + have + n;
-    char* line = p;
-    while (char* nl = static_cast<char*>(std::memchr(p, '\n', end - p))) {
-      if (oversized) {
-        oversized = false;
-      } else {
-        stats->AddLine(std::string_view(line, nl - line));
-      }
-      p = line = nl + 1;
-    }
-    have = end - line;
-    if (oversized) {
-      have = 0;
-    } else if (have >= kMaxLine) {
-      // Count it once, as the junk it is, then skip to the next newline.
-      stats->AddOversizedLine();
-      oversized = true;
-      have = 0;
-    } else {
-      std::memmove(buf.get(), line, have);
-    }
-  }
-  if (have && !oversized) stats->AddLine(std::string_view(buf.get(), have));
-  return true;
+  };
 }
 
 }  // namespace
@@ -89,10 +53,12 @@ int RunStatsCommand(const StatsCliOptions& options, std::ostream& out, std::ostr
   }
   LogStats stats{ProgramFilter(options.programs)};
   for (size_t i = 0; i < files.size(); ++i) {
-    std::string error;
-    bool ok = ReadLines(fds[i], files[i] == "-" ? "stdin" : files[i], &stats, &error);
-    if (!ok) {
-      err << "mxscreen: " << error << "\n";
+    // A file that cannot be read to its end (a read error, damaged gzip
+    // data) fails the command: a report that silently left out the rest of
+    // a file would be wrong, and nothing says how wrong.
+    LogReadResult read = ReadLog(FdSource(fds[i]), files[i] == "-" ? "stdin" : files[i], &stats);
+    if (!read.ok) {
+      err << "mxscreen: " << read.error << "\n";
       close_all();
       return 1;
     }

@@ -1,10 +1,12 @@
 // stats_cli: `mxscreen stats [--json] [--top N] [--program NAME] [LOGFILE...]`:
-// reads postscreen or mxscreen logs (files, or stdin for none or "-") in
-// large blocks, feeds their lines to LogStats (core/log_stats.h) and prints
-// the report. The only I/O of the stats feature lives here.
+// reads postscreen or mxscreen logs (files, or stdin for none or "-"; plain
+// or gzip-compressed, core/log_reader.h), feeds their lines to LogStats
+// (core/log_stats.h) and prints the report. The only I/O of the stats
+// feature lives here.
 //
-// Exit codes as everywhere: 0 success, 1 a file that cannot be read (the
-// message names it), 2 bad usage (CLI11 in core/main.cc).
+// Exit codes as everywhere: 0 success, 1 a file that cannot be opened or
+// read to its end, damaged gzip data included (the message names it; no
+// report is printed then), 2 bad usage (CLI11 in core/main.cc).
 #pragma once
 
 #include <ostream>

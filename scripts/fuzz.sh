@@ -11,7 +11,7 @@ scripts/install-deps.sh clang-14 libclang-rt-14-dev
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMXS_FUZZ=ON >/dev/null
 fi
-targets=(config cidr_table smtp_engine verdict_record proxy_header dnsbl_site dns_answer pushed_config log_line plugin_config admin_http)
+targets=(config cidr_table smtp_engine verdict_record proxy_header dnsbl_site dns_answer pushed_config log_line log_reader plugin_config admin_http)
 ninja -C build-fuzz -j"${MXS_JOBS:-$(nproc)}" "${targets[@]/%/_fuzz}"
 mkdir -p build-fuzz/crashes
 for t in "${targets[@]}"; do

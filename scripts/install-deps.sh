@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake ninja-build g++ pkg-config libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc grpc-proto libboost-dev libc-ares-dev librocksdb-dev
-  libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev)
+  libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev zlib1g-dev)
 # Real peers used by the tests and the quick start (systemd: systemd-analyze
 # verify of the shipped unit; logrotate: the shipped snippet, run for real;
 # chromium: the dashboard test, tests/integration/test_dashboard.py).

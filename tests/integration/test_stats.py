@@ -18,7 +18,15 @@ DESCRIPTION
       127.0.0.50  hangs up during the greet wait
 
     then `mxscreen stats` (text and --json, a file and stdin) reads the log
-    each wrote and must report exactly these counts.
+    each wrote and must report exactly these counts. The real postscreen's
+    log is also read gzip-compressed (by the real gzip, and as two
+    concatenated members), which must give byte for byte the same report,
+    and damaged (truncated, a bad CRC), which must fail with the exact error
+    and no report.
+
+    A second real postscreen, whose postscreen_allowlist_interfaces leaves
+    out the address it listens on (a backup MX), writes ALLOWLIST VETO for a
+    client; the report counts it as its own outcome.
 
     Real postscreen asks DNSBLs through its dnsblog service and the C
     library's resolver, which takes no port: dnsblog runs chrooted into the
@@ -27,11 +35,13 @@ DESCRIPTION
     is ever asked.
 """
 
+import gzip
 import json
 import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -55,7 +65,7 @@ EXPECTED_OUTCOMES = {
     "command_time_limit": (0, 0), "command_count_limit": (0, 0),
     "command_length_limit": (0, 0), "data_without_rcpt": (0, 0),
     "too_many_connections": (0, 0), "server_ports_busy": (0, 0),
-    "screening_ports_busy": (0, 0), "disconnect": (6, 6),
+    "screening_ports_busy": (0, 0), "disconnect": (6, 6), "allowlist_veto": (0, 0),
 }
 EXPECTED_TEXT_OUTCOMES = """\
 outcome                   events  clients
@@ -63,6 +73,7 @@ CONNECT                        8        7
 PASS NEW                       1        1
 PASS OLD                       1        1
 ALLOWLISTED                    1        1
+ALLOWLIST VETO                 0        0
 DENYLISTED                     1        1
 PREGREET                       1        1
 DNSBL rank                     1        1
@@ -109,6 +120,14 @@ def stats(*args, stdin_text=None):
     """Runs BUILD/mxscreen stats ARGS; returns the CompletedProcess."""
     return subprocess.run([MXSCREEN, "stats"] + list(args), input=stdin_text,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+
+
+def stats_bytes(*args, stdin_bytes=None):
+    """stats with binary stdin (a gzip stream); output decoded as text."""
+    r = subprocess.run([MXSCREEN, "stats"] + list(args), input=stdin_bytes,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(),
+                                       r.stderr.decode())
 
 
 def section(text, first_line):
@@ -300,6 +319,111 @@ class StatsTest(MxscreenTestCase):
         pf.wait_for_message("addr 127.0.0.20 listed by domain bl.test as 127.0.0.2",
                             "postfix/dnsblog")
         self.check_report(pf.log_path)
+        self.check_gzip(pf.log_path)
+
+    def check_gzip(self, log_path):
+        """The log gzip-compressed, every way, reads exactly as the plain
+        file; damaged, it fails with the exact error and no report."""
+        work = tempfile.mkdtemp(prefix="mxs-stats-gz-")
+        self.addCleanup(subprocess.run, ["rm", "-rf", work])
+        with open(log_path, "rb") as f:
+            log = f.read()
+        plain = os.path.join(work, "mail.log")
+        with open(plain, "wb") as f:
+            f.write(log)
+        want_text, want_json = stats(plain).stdout, stats("--json", plain).stdout
+
+        # The real gzip, as logrotate runs it (the name says nothing: no .gz).
+        real = os.path.join(work, "mail.log.1")
+        with open(real, "wb") as f:
+            subprocess.run(["gzip", "-c", plain], stdout=f, check=True)
+        # Two members, the cut inside a line: `gzip -c a >> b` does the same.
+        cut = log.index(b"PASS OLD") + 4
+        two = os.path.join(work, "mail.log.2.gz")
+        with open(two, "wb") as f:
+            f.write(gzip.compress(log[:cut], compresslevel=1) + gzip.compress(log[cut:]))
+        check = subprocess.run(["zcat", two], stdout=subprocess.PIPE, check=True)
+        self.assertEqual(check.stdout, log)  # zcat reads both members too
+        for path in (real, two):
+            r = stats(path)
+            self.assertEqual((r.returncode, r.stderr, r.stdout), (0, "", want_text), path)
+            j = stats("--json", path)
+            self.assertEqual((j.returncode, j.stderr, j.stdout), (0, "", want_json), path)
+        with open(real, "rb") as f:
+            real_bytes = f.read()
+        s = stats_bytes("--json", "-", stdin_bytes=real_bytes)
+        self.assertEqual((s.returncode, s.stderr, s.stdout), (0, "", want_json))
+        # Files add up, plain and compressed mixed.
+        both = json.loads(stats("--json", plain, two).stdout)
+        self.assertEqual(both["lines"]["read"], 2 * json.loads(want_json)["lines"]["read"])
+        self.assertEqual(both["outcomes"]["connect"], {"events": 16, "clients": 7})
+
+        # Damaged: truncated (the file ends inside the member), and a bad CRC.
+        short = os.path.join(work, "short.gz")
+        with open(short, "wb") as f:
+            f.write(real_bytes[:len(real_bytes) // 2])
+        r = stats(plain, short)
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, "", "mxscreen: %s: gzip data truncated after %d bytes\n"
+                          % (short, len(real_bytes) // 2)))
+        bad = bytearray(real_bytes)
+        bad[-6] ^= 0xff  # the CRC-32 of the trailer
+        badcrc = os.path.join(work, "badcrc.gz")
+        with open(badcrc, "wb") as f:
+            f.write(bad)
+        r = stats("--json", badcrc)
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (1, "", "mxscreen: %s: gzip data corrupt after %d bytes: incorrect "
+                          "data check\n" % (badcrc, len(bad) - 4)))
+        s = stats_bytes("-", stdin_bytes=bytes(bad))
+        self.assertEqual((s.returncode, s.stdout, s.stderr),
+                         (1, "", "mxscreen: stdin: gzip data corrupt after %d bytes: "
+                          "incorrect data check\n" % (len(bad) - 4)))
+
+    def test_real_postscreen_allowlist_veto(self):
+        # postscreen listens on 127.0.0.1 only; an interface list without it
+        # makes every session there a backup-MX session.
+        pf = PostfixInstance("postscreen", hostname=HOST, main_cf={
+            "mynetworks": "127.0.0.1/32",
+            "postscreen_allowlist_interfaces": "127.0.0.99",
+            "postscreen_greet_wait": "1s",
+            "postscreen_cache_map": "btree:$data_directory/postscreen_cache",
+        })
+        self.addCleanup(pf.stop)
+        pf.start()
+        # On the permanent allowlist: ALLOWLISTED, no veto, handed off.
+        c = smtp_client("127.0.0.1", pf.port, "127.0.0.1", timeout=15)
+        self.addCleanup(c.close)
+        self.assertRegex(c.read_line(), r"^220 ")
+        self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
+        pf.wait_for_message("ALLOWLISTED %s" % c.endpoint, "postfix/postscreen", timeout=15)
+        # Anyone else: vetoed, tested, kept in the engine: 450 on RCPT.
+        for _ in range(2):
+            c = smtp_client("127.0.0.1", pf.port, "127.0.0.60", timeout=15)
+            self.addCleanup(c.close)
+            self.assertEqual(c.read_reply(), ["220-%s ESMTP Postfix" % HOST,
+                                              "220 %s ESMTP Postfix" % HOST])
+            c.command("EHLO client.example")
+            self.assertEqual(c.command("MAIL FROM:<a@b.example>"), ["250 2.1.0 Ok"])
+            self.assertEqual(c.command("RCPT TO:<c@d.example>"),
+                             ["450 4.3.2 Service currently unavailable"])
+            self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
+            c.expect_closed()
+            pf.wait_for_message("DISCONNECT %s" % c.endpoint, "postfix/postscreen", timeout=15)
+            self.assertIn("ALLOWLIST VETO %s" % c.endpoint,
+                          pf.messages("postfix/postscreen"), pf.log())
+        r = stats("--json", pf.log_path)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        report = json.loads(r.stdout)
+        got = {k: (v["events"], v["clients"]) for k, v in report["outcomes"].items()
+               if v["events"]}
+        self.assertEqual(got, {"connect": (3, 2), "allowlisted": (1, 1),
+                               "allowlist_veto": (2, 1), "disconnect": (2, 1)}, pf.log())
+        self.assertEqual(report["rejects"]["by_code"], {"450": {"events": 2, "clients": 1}})
+        self.assertEqual(report["lines"]["unrecognized"], 0, pf.log())
+        self.assertEqual(section(stats(pf.log_path).stdout, "outcome ").splitlines()[4:6],
+                         ["ALLOWLISTED                    1        1",
+                          "ALLOWLIST VETO                 2        1"])
 
     def test_mxscreen_log(self):
         backend = PostfixInstance("backend", proxy=True, hostname=BACKEND_HOSTNAME)
