@@ -35,7 +35,6 @@ class AdminConfigTest : public test::ScratchDirTest {
     }
     return "no error";
   }
-
 };
 
 TEST_F(AdminConfigTest, AbsentSectionMeansNoServer) { EXPECT_FALSE(Build("hostname: x\n")); }

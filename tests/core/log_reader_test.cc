@@ -18,7 +18,7 @@
 #include "core/log_stats.h"
 #include "core/stats_cli.h"
 #include "tests/support/gzip.h"
-#include "tests/support/scratch_dir.h"
+#include "tests/support/stats_command_test.h"
 
 namespace mxs {
 namespace {
@@ -280,16 +280,7 @@ TEST(LogReader, SourceErrorIsNamed) {
 
 // ---- the command
 
-class StatsGzipCliTest : public test::ScratchDirTest {
- protected:
-  StatsGzipCliTest() : ScratchDirTest("stats_gzip") {}
-  int Run(StatsCliOptions o) {
-    out_.str("");
-    err_.str("");
-    return RunStatsCommand(o, out_, err_);
-  }
-  std::ostringstream out_, err_;
-};
+using StatsGzipCliTest = test::StatsCommandTest;
 
 TEST_F(StatsGzipCliTest, GzipFilesAndPlainFilesAddUp) {
   std::string log = SampleLog();

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "core/stats_cli.h"
-#include "tests/support/scratch_dir.h"
+#include "tests/support/stats_command_test.h"
 
 namespace mxs {
 namespace {
@@ -544,16 +544,7 @@ TEST(LogStatsReport, MemoryFollowsClientsNotLines) {
 
 // ---- the command: files, stdin, errors
 
-class StatsCliTest : public test::ScratchDirTest {
- protected:
-  StatsCliTest() : ScratchDirTest("stats_cli") {}
-  int Run(StatsCliOptions o) {
-    out_.str("");
-    err_.str("");
-    return RunStatsCommand(o, out_, err_);
-  }
-  std::ostringstream out_, err_;
-};
+using StatsCliTest = test::StatsCommandTest;
 
 TEST_F(StatsCliTest, FilesAreAddedUp) {
   std::string a = Write("a.log", Ps("CONNECT from [192.0.2.1]:1 to [127.0.0.1]:25") + "\n");
