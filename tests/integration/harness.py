@@ -46,6 +46,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD_DIR = os.environ.get("MXSCREEN_BUILD_DIR", os.path.join(REPO_DIR, "build"))
@@ -1033,6 +1034,14 @@ def engine_ehlo(hostname, smtputf8=True):
     return ["250-" + l for l in lines[:-1]] + ["250 " + lines[-1]]
 
 
+def postfix_ehlo(hostname):
+    """A PostfixInstance backend's EHLO reply (its smtpd offers PIPELINING,
+    not SMTPUTF8)."""
+    lines = [hostname, "PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "ENHANCEDSTATUSCODES",
+             "8BITMIME", "DSN", "CHUNKING"]
+    return ["250-" + l for l in lines[:-1]] + ["250 " + lines[-1]]
+
+
 def msg_connect(client):
     host, port = client.server
     return "CONNECT from %s to [%s]:%d" % (client.endpoint, host, port)
@@ -1294,6 +1303,29 @@ class MxscreenTestCase(unittest.TestCase):
         c = smtp_client(host, port, source_ip, timeout)
         self.addCleanup(c.close)
         return c
+
+    def deliver_mail(self, client, helo, ehlo_reply, sender, rcpt, subject):
+        """A whole mail transaction with a real Postfix backend behind the
+        gateway, every reply exact; returns (queue id, message-id)."""
+        self.assert_reply(client, "EHLO " + helo, ehlo_reply)
+        self.assert_reply(client, "MAIL FROM:<%s>" % sender, ["250 2.1.0 Ok"])
+        self.assert_reply(client, "RCPT TO:<%s>" % rcpt, ["250 2.1.5 Ok"])
+        self.assert_reply(client, "DATA", ["354 End data with <CR><LF>.<CR><LF>"])
+        msgid = "%s@test.example" % uuid.uuid4().hex
+        for line in ["From: <%s>" % sender, "To: <%s>" % rcpt, "Subject: %s" % subject,
+                     "Message-ID: <%s>" % msgid, "", "Hello from %s." % client.endpoint, "."]:
+            client.send_line(line)
+        reply = client.read_reply()
+        self.assertEqual(len(reply), 1, reply)
+        m = re.match(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$", reply[0])
+        self.assertIsNotNone(m, reply)
+        self.assert_reply(client, "QUIT", ["221 2.0.0 Bye"])
+        client.expect_closed()
+        # Close our end too, so that mxscreen's relay sees both directions
+        # closed (a wrong DISCONNECT line for a handed-off session would only
+        # be logged then).
+        client.close()
+        return m.group(1), msgid
 
     def assert_reply(self, client, command, expected, timeout=None):
         """Send command (None: just read) and compare the reply lines exactly."""

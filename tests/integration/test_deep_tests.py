@@ -35,12 +35,11 @@ import re
 import sys
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (PostfixInstance, MxscreenTestCase, free_port,  # noqa: E402
-                     screening_config, engine_ehlo, msg_connect, msg_disconnect,
+                     screening_config, engine_ehlo, postfix_ehlo, msg_connect, msg_disconnect,
                      msg_pass_new, msg_pass_old, msg_rcpt_reject)
 
 MX_HOSTNAME = "mx.test.example"
@@ -50,9 +49,7 @@ TEASER = "220-" + BANNER
 ENGINE_BANNER = "220 " + BANNER
 ENGINE_EHLO = engine_ehlo(MX_HOSTNAME)
 BACKEND_BANNER = "220 %s ESMTP Postfix" % BACKEND_HOSTNAME
-BACKEND_EHLO = ["250-%s" % BACKEND_HOSTNAME, "250-PIPELINING", "250-SIZE 10240000",
-                "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
-                "250-DSN", "250 CHUNKING"]
+BACKEND_EHLO = postfix_ehlo(BACKEND_HOSTNAME)
 REPLY_450 = "450 4.3.2 Service currently unavailable"
 REPLY_550 = "550 5.5.1 Protocol error"
 REPLY_521 = "521 5.5.1 Protocol error"
@@ -144,26 +141,13 @@ class DeepTestsTest(MxscreenTestCase):
         t0 = time.monotonic()
         self.assertEqual(c.read_reply(), [BACKEND_BANNER])
         self.assertLess(time.monotonic() - t0, 0.8, "PASS OLD hands off at once")
-        self.assertEqual(c.command("EHLO " + HELO), BACKEND_EHLO)
-        self.assertEqual(c.command("MAIL FROM:<%s>" % SENDER), ["250 2.1.0 Ok"])
-        self.assertEqual(c.command("RCPT TO:<%s>" % RCPT), ["250 2.1.5 Ok"])
-        self.assertEqual(c.command("DATA"), ["354 End data with <CR><LF>.<CR><LF>"])
-        msgid = "%s@test.example" % uuid.uuid4().hex
-        for line in ["From: <%s>" % SENDER, "To: <%s>" % RCPT, "Message-ID: <%s>" % msgid,
-                     "Subject: deep tests passed", "", "hello", "."]:
-            c.send_line(line)
-        reply = c.read_reply()
-        m = re.match(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$", reply[0])
-        self.assertIsNotNone(m, reply)
-        self.assertEqual(c.command("QUIT"), ["221 2.0.0 Bye"])
-        c.expect_closed()
-        c.close()
+        qid, msgid = self.deliver_mail(c, HELO, BACKEND_EHLO, SENDER, RCPT, "deep tests passed")
         who = re.escape("unknown[%s]:%d" % (ip, c.source_port))
         b = self.backend
         b.wait_for_log(r"postfix/smtpd\[\d+\]: connect from %s$" % who)
-        b.wait_for_log(r"postfix/smtpd\[\d+\]: %s: client=%s$" % (m.group(1), who))
+        b.wait_for_log(r"postfix/smtpd\[\d+\]: %s: client=%s$" % (qid, who))
         b.wait_for_log(r"postfix/cleanup\[\d+\]: %s: message-id=<%s>$"
-                       % (m.group(1), re.escape(msgid)))
+                       % (qid, re.escape(msgid)))
         b.wait_for_log(r"postfix/smtpd\[\d+\]: disconnect from %s ehlo=1 mail=1 rcpt=1 "
                        r"data=1 quit=1 commands=5$" % who)
         self.assert_session_log(mx, c, [msg_connect(c), msg_pass_old(c)], settle=0.3)

@@ -36,7 +36,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (PostfixInstance, MxscreenTestCase, free_port, gateway_config,  # noqa: E402
-                     engine_ehlo, msg_connect, msg_allowlisted, msg_denylisted,
+                     engine_ehlo, postfix_ehlo, msg_connect, msg_allowlisted, msg_denylisted,
                      msg_disconnect, msg_rcpt_reject, REPLY_DENYLIST_DROP,
                      REPLY_DENYLIST_RCPT, REPLY_SERVER_BUSY)
 
@@ -45,9 +45,7 @@ BACKEND_HOSTNAME = "backend.test.example"
 
 # What the Postfix backend itself says (smtputf8_enable = no in the harness).
 BACKEND_BANNER = ["220 %s ESMTP Postfix" % BACKEND_HOSTNAME]
-BACKEND_EHLO = ["250-%s" % BACKEND_HOSTNAME, "250-PIPELINING", "250-SIZE 10240000",
-                "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
-                "250-DSN", "250 CHUNKING"]
+BACKEND_EHLO = postfix_ehlo(BACKEND_HOSTNAME)
 # What mxscreen's engine says (defaults: banner "$hostname ESMTP Postfix").
 ENGINE_BANNER = ["220 %s ESMTP Postfix" % MX_HOSTNAME]
 ENGINE_EHLO = engine_ehlo(MX_HOSTNAME)
@@ -85,26 +83,8 @@ class PostfixBackendTest(MxscreenTestCase):
 
     def deliver(self, client):
         """A full transaction with the Postfix backend; returns (queue id, message-id)."""
-        self.assert_reply(client, "EHLO " + HELO, BACKEND_EHLO)
-        self.assert_reply(client, "MAIL FROM:<%s>" % SENDER, ["250 2.1.0 Ok"])
-        self.assert_reply(client, "RCPT TO:<%s>" % RCPT, ["250 2.1.5 Ok"])
-        self.assert_reply(client, "DATA", ["354 End data with <CR><LF>.<CR><LF>"])
-        msgid = "%s@test.example" % uuid.uuid4().hex
-        for line in ["From: <%s>" % SENDER, "To: <%s>" % RCPT,
-                     "Subject: mxscreen integration test", "Message-ID: <%s>" % msgid,
-                     "", "Hello from %s." % client.endpoint, "."]:
-            client.send_line(line)
-        reply = client.read_reply()
-        self.assertEqual(len(reply), 1, reply)
-        m = re.match(r"^250 2\.0\.0 Ok: queued as ([0-9A-F]+)$", reply[0])
-        self.assertIsNotNone(m, reply)
-        self.assert_reply(client, "QUIT", ["221 2.0.0 Bye"])
-        client.expect_closed()
-        # Close our end too, so that mxscreen's relay sees both directions
-        # closed (a wrong DISCONNECT line for a handed-off session would only
-        # be logged then).
-        client.close()
-        return m.group(1), msgid
+        return self.deliver_mail(client, HELO, BACKEND_EHLO, SENDER, RCPT,
+                                 "mxscreen integration test")
 
     def assert_backend_delivery(self, ip, port, qid, msgid):
         """Postfix logged the original client ip:port and discarded the message."""

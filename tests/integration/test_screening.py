@@ -37,7 +37,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (PostfixInstance, MxscreenTestCase, free_port,  # noqa: E402
-                     screening_config, engine_ehlo, msg_connect, msg_disconnect,
+                     screening_config, engine_ehlo, postfix_ehlo, msg_connect, msg_disconnect,
                      msg_pass_new, msg_pass_old, msg_rcpt_reject, delay_candidates,
                      c_escape)
 
@@ -47,9 +47,7 @@ DEFAULT_BANNER = "%s ESMTP Postfix" % MX_HOSTNAME       # the listener's default
 TEASER = "220-" + DEFAULT_BANNER
 ENGINE_EHLO = engine_ehlo(MX_HOSTNAME)
 BACKEND_BANNER = "220 %s ESMTP Postfix" % BACKEND_HOSTNAME
-BACKEND_EHLO = ["250-%s" % BACKEND_HOSTNAME, "250-PIPELINING", "250-SIZE 10240000",
-                "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
-                "250-DSN", "250 CHUNKING"]
+BACKEND_EHLO = postfix_ehlo(BACKEND_HOSTNAME)
 REPLY_PROTOCOL_ERROR_DROP = "521 5.5.1 Protocol error"
 REPLY_PROTOCOL_ERROR_RCPT = "550 5.5.1 Protocol error"
 EARLY = b"EHLO pregreet.example\r\n"
