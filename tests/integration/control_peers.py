@@ -39,6 +39,18 @@ CONTROL = os.path.join(BUILD_DIR, "mxscreen-control")
 CTL = os.path.join(BUILD_DIR, "mxscreenctl")
 
 
+def push_fleet(test, cp, text, expect_rc=0):
+    """Writes text as the fleet file of cp and pushes it to fleet eu;
+    asserts mxscreenctl's exit code. As a test class's `push = push_fleet`,
+    it is the method self.push(cp, text, expect_rc)."""
+    path = os.path.join(cp.dir, "fleet.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    r = cp.ctl("push", path, "--fleet", "eu")
+    test.assertEqual(r.returncode, expect_rc, "push: %s\n%s" % (r.stdout, r.stderr))
+    return r
+
+
 def fleet_config(filters, backends, proxy_protocol="v2", greet_wait=None,
                  hostname="mx.fleet.example", workers=1, address="127.0.0.1:1"):
     """A fleet's config (YAML text). filters: list of dicts as in

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BUILD_DIR, REPO_DIR, MxscreenTestCase, PostfixInstance,  # noqa: E402
                      free_port, screening_config, engine_ehlo, postfix_ehlo, msg_connect, msg_disconnect,
                      msg_pass_new, msg_pass_old, msg_rcpt_reject)
-from control_peers import ControlPlane, FleetGateway, fleet_config  # noqa: E402
+from control_peers import ControlPlane, FleetGateway, fleet_config, push_fleet  # noqa: E402
 
 EXAMPLES = os.environ.get("MXSCREEN_EXAMPLE_PLUGINS_DIR",
                           os.path.join(BUILD_DIR, "examples-plugins"))
@@ -276,13 +276,7 @@ class PushTest(ExampleChecks, MxscreenTestCase):
         cls.addClassCleanup(cls.backend.stop)
         cls.backend.start()
 
-    def push(self, cp, text, expect_rc=0):
-        path = os.path.join(cp.dir, "fleet.yaml")
-        with open(path, "w") as f:
-            f.write(text)
-        r = cp.ctl("push", path, "--fleet", "eu")
-        self.assertEqual(r.returncode, expect_rc, "push: %s\n%s" % (r.stdout, r.stderr))
-        return r
+    push = push_fleet
 
     def test_push_loads_both_examples(self):
         cp = ControlPlane(None)

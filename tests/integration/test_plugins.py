@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BUILD_DIR, MxscreenTestCase, PostfixInstance, SinkBackend,  # noqa: E402
                      free_port, screening_config, engine_ehlo, msg_connect, msg_disconnect,
                      msg_pass_new, msg_pass_old, msg_rcpt_reject)
-from control_peers import ControlPlane, FleetGateway, fleet_config  # noqa: E402
+from control_peers import ControlPlane, FleetGateway, fleet_config, push_fleet  # noqa: E402
 
 PLUGINS = os.path.join(BUILD_DIR, "tests", "plugins")
 MX_HOSTNAME = "mx.test.example"
@@ -289,13 +289,7 @@ class ControlPlanePushTest(MxscreenTestCase):
         cls.backend = SinkBackend(SINK_BANNER).start()
         cls.addClassCleanup(cls.backend.stop)
 
-    def push(self, cp, text, expect_rc=0):
-        path = os.path.join(cp.dir, "fleet.yaml")
-        with open(path, "w") as f:
-            f.write(text)
-        r = cp.ctl("push", path, "--fleet", "eu")
-        self.assertEqual(r.returncode, expect_rc, "push: %s\n%s" % (r.stdout, r.stderr))
-        return r
+    push = push_fleet
 
     def test_push_loads_and_a_new_build_replaces_the_old(self):
         cp = ControlPlane(None)
