@@ -13,18 +13,12 @@
 #include <sstream>
 
 #include "core/sha256.h"
+#include "tests/support/test_plugin_dir.h"
 
 namespace mxs {
 namespace {
 
-// Absolute: Bazel gives a path relative to the test's runfiles.
-std::string PluginDir() {
-  std::string d = MXS_TEST_PLUGIN_DIR;
-  if (!d.empty() && d[0] == '/') return d;
-  char cwd[4096];
-  return std::string(getcwd(cwd, sizeof cwd) ? cwd : ".") + "/" + d;
-}
-const std::string kDir = PluginDir();
+const std::string kDir = test::TestPluginDir();
 
 std::string TempDir() {
   std::string d = ::testing::TempDir() + "/plugin-loader-" + std::to_string(getpid());
